@@ -1,0 +1,55 @@
+# python-wasi-reactor: top-level build.
+#   make demo    build everything, then run the example
+#   make test    build everything, then run every test suite
+#   make clean   remove build/ (the CPython cache under ~/.cache stays)
+# The slow part, CPython itself, is built once per machine by
+# toolchain/build-cpython.sh into ~/.cache/python-wasi-reactor/.
+
+SHELL := /bin/bash
+BUILD := build
+WASM := $(BUILD)/python-reactor.wasm
+
+.PHONY: all deps demo test clean distclean
+all: $(WASM)
+
+# ---------------------------------------------------------------- setup --
+# Debian packages (and deb-src entries), then the pinned npm packages.
+$(BUILD)/.deps-apt: toolchain/install-deps.sh
+	@mkdir -p $(BUILD)
+	toolchain/install-deps.sh
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json | $(BUILD)/.deps-apt
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: $(BUILD)/.deps-apt node_modules/.package-lock.json
+
+# Where the cached CPython build is, and the link flags it recorded.
+# Included below, so make builds it (or finds it cached) before anything
+# that needs it.
+CPYTHON_SCRIPTS := toolchain/build-cpython.sh toolchain/config.sh toolchain/fetch-sources.sh
+$(BUILD)/cpython.mk: $(CPYTHON_SCRIPTS) | $(BUILD)/.deps-apt
+	@dir=$$(toolchain/build-cpython.sh) && \
+	  { echo "CPY := $$dir"; sed 's/=/:=/' "$$dir/link-vars.mk"; } > $@.tmp && mv $@.tmp $@
+
+ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
+include $(BUILD)/cpython.mk
+endif
+
+# ---------------------------------------------------------------- guest --
+include guest/guest.mk
+
+# ---------------------------------------------------------------- demo --
+demo: $(WASM) node_modules/.package-lock.json
+	node hosts/js/demo.mjs
+
+# ---------------------------------------------------------------- tests --
+test: $(WASM) node_modules/.package-lock.json
+	@tests/run-all.sh
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf node_modules

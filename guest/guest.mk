@@ -1,0 +1,39 @@
+# The guest: C glue + frozen stdlib + libpython -> build/python-reactor.wasm.
+# Included by the top-level Makefile, which defines CPY and the PY_* link
+# variables recorded by toolchain/build-cpython.sh.
+
+GUEST_SRC := $(wildcard guest/reactor_*.c)
+GUEST_OBJ := $(GUEST_SRC:guest/%.c=$(BUILD)/guest/%.o)
+WASI_CC := clang-19 --target=wasm32-wasi --sysroot=$(CPY)/sysroot
+GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -I$(CPY)/src/Include -I$(CPY)/wasm -Iguest
+# Recursion through C at Python's limit of 1000 needs a few hundred KiB;
+# 8 MiB, as CPython 3.13 chose for WASI, leaves room for user-raised limits.
+GUEST_STACK := 8388608
+GUEST_LIBS := $(CPY)/wasm/libpython3.11.a $(CPY)/wasm/$(PY_LIBMPDEC_A) \
+  $(CPY)/wasm/$(PY_LIBEXPAT_A) $(CPY)/zlib/libz.a $(PY_LIBS) $(filter-out %.a,$(PY_MODLIBS)) $(PY_SYSLIBS)
+
+$(BUILD)/guest/%.o: guest/%.c guest/reactor.h guest/reactor_frozen.h $(BUILD)/cpython.mk
+	@mkdir -p $(@D)
+	$(WASI_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+# The stdlib as frozen bytecode, compiled by the native python of the same
+# source so the bytecode format matches the guest's interpreter.
+$(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py guest/reactor_support.py $(BUILD)/cpython.mk
+	@mkdir -p $(@D)
+	$(CPY)/native/python guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
+	  --extra _reactor=guest/reactor_support.py \
+	  --out $@ --manifest $(BUILD)/guest/frozen_modules.txt
+
+# Pure data: optimizing it only costs time.
+$(BUILD)/guest/frozen_stdlib.o: $(BUILD)/guest/frozen_stdlib.c guest/reactor_frozen.h
+	$(WASI_CC) -O0 -I$(CPY)/src/Include -I$(CPY)/wasm -Iguest -c $< -o $@
+
+# Linked without -O: clang would run wasm-opt on its own; it is run below,
+# deliberately, with the flags chosen here.
+$(BUILD)/python-reactor.unopt.wasm: $(GUEST_OBJ) $(BUILD)/guest/frozen_stdlib.o
+	$(WASI_CC) -mexec-model=reactor -fuse-ld=lld -o $@ $^ $(GUEST_LIBS) \
+	  -Wl,--stack-first -z stack-size=$(GUEST_STACK) -Wl,--strip-debug
+
+$(WASM): $(BUILD)/python-reactor.unopt.wasm
+	wasm-opt -O2 --strip-debug --strip-producers -all $< -o $@
+	@ls -l $@ | awk '{printf "[guest] %s: %.1f MB\n", $$9, $$5/1e6}'

@@ -1,0 +1,58 @@
+/*
+** The guest's internal interfaces. The exports themselves are the contract
+** of ../shared/spec/ABI.md and live in reactor_exports.c; nothing here is
+** visible to a host.
+*/
+#ifndef REACTOR_H
+#define REACTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A result record, laid out exactly as ABI.md says (12 bytes, LE). The
+** text is stored right after the record in the same allocation, so one
+** free() in result_free releases both. */
+typedef struct reactor_record {
+    uint32_t tag;       /* REACTOR_OK or REACTOR_ERR */
+    uint32_t text_ptr;  /* address of the UTF-8 JSON text */
+    uint32_t text_len;
+} reactor_record;
+
+enum { REACTOR_OK = 0, REACTOR_ERR = 1 };
+
+/* reactor_record.c: records own their text; NULL only when out of memory. */
+reactor_record *reactor_record_new(uint32_t tag, const char *text, size_t len);
+/* An err record {"type": kind, "message": message}, escaped in C so that it
+** works even when Python cannot run. Never NULL: falls back to a static
+** record when memory is exhausted. */
+reactor_record *reactor_record_error(const char *kind, const char *message);
+void reactor_record_free(reactor_record *record);
+
+/* reactor_python.c: the interpreter's life. */
+/* Starts Python once; later calls return the first outcome. On failure
+** *message says why (static storage). Returns 0 on success. */
+int reactor_python_start(const char **message);
+/* Flushes sys.stdout and sys.stderr; errors are swallowed (a user who
+** closed stdout must not turn every result into an error). */
+void reactor_python_flush(void);
+
+/* reactor_calls.c: one function per operation of the contract. Each checks
+** its byte inputs, calls into the Python half and returns a new record. */
+typedef enum reactor_op {
+    REACTOR_REGISTER_LAMBDA,
+    REACTOR_REGISTER_DEF,
+    REACTOR_REGISTER_MODULE,
+    REACTOR_UNREGISTER_LAMBDA,
+    REACTOR_UNREGISTER_DEF,
+    REACTOR_UNREGISTER_MODULE,
+    REACTOR_APPLY_LAMBDA,
+    REACTOR_APPLY_DEF,
+    REACTOR_OP_COUNT
+} reactor_op;
+
+/* `payload` is the code for register_*, the args for apply_*, unused for
+** unregister_*. The byte ranges are the host's; they are read, not kept. */
+reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len,
+                             uint32_t payload_ptr, uint32_t payload_len);
+
+#endif

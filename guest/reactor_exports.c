@@ -1,0 +1,106 @@
+/*
+** The exports of ABI.md, version 1, and the one import, host.callback.
+** Thin on purpose: each export forwards to reactor_call and hands back the
+** record's address; the apply_* exports also deliver it to the host.
+*/
+#include "reactor.h"
+
+#include <stdlib.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+__attribute__((import_module("host"), import_name("callback")))
+void host_callback(int32_t id, int32_t result);
+
+typedef int32_t i32;
+
+static i32 address(reactor_record *record)
+{
+    return (i32)(uintptr_t)record;
+}
+
+EXPORT(abi_version) i32 abi_version(void)
+{
+    return 1;
+}
+
+EXPORT(alloc) i32 reactor_alloc(i32 size)
+{
+    /* Sizes are unsigned on the wire; malloc(0) may return NULL, and the
+    ** host still needs a valid address for an empty string. */
+    uint32_t n = (uint32_t)size;
+    return (i32)(uintptr_t)malloc(n > 0 ? n : 1);
+}
+
+EXPORT(dealloc) void reactor_dealloc(i32 ptr, i32 size)
+{
+    (void)size;
+    free((void *)(uintptr_t)ptr);
+}
+
+EXPORT(result_free) void result_free(i32 result)
+{
+    reactor_record_free((reactor_record *)(uintptr_t)result);
+}
+
+EXPORT(init) i32 init(void)
+{
+    const char *why;
+    if (reactor_python_start(&why) != 0)
+        return address(reactor_record_error("InitError", why));
+    reactor_record *record = reactor_record_new(REACTOR_OK, "null", 4);
+    return address(record != NULL ? record : reactor_record_error("MemoryError", "init"));
+}
+
+static i32 call(reactor_op op, i32 name_ptr, i32 name_len, i32 payload_ptr, i32 payload_len)
+{
+    return address(reactor_call(op, (uint32_t)name_ptr, (uint32_t)name_len,
+                                (uint32_t)payload_ptr, (uint32_t)payload_len));
+}
+
+static i32 apply(reactor_op op, i32 id, i32 name_ptr, i32 name_len, i32 args_ptr, i32 args_len)
+{
+    i32 record = call(op, name_ptr, name_len, args_ptr, args_len);
+    host_callback(id, record);
+    return record;
+}
+
+EXPORT(register_lambda) i32 register_lambda(i32 name_ptr, i32 name_len, i32 code_ptr, i32 code_len)
+{
+    return call(REACTOR_REGISTER_LAMBDA, name_ptr, name_len, code_ptr, code_len);
+}
+
+EXPORT(register_def) i32 register_def(i32 name_ptr, i32 name_len, i32 code_ptr, i32 code_len)
+{
+    return call(REACTOR_REGISTER_DEF, name_ptr, name_len, code_ptr, code_len);
+}
+
+EXPORT(register_module) i32 register_module(i32 name_ptr, i32 name_len, i32 code_ptr, i32 code_len)
+{
+    return call(REACTOR_REGISTER_MODULE, name_ptr, name_len, code_ptr, code_len);
+}
+
+EXPORT(unregister_lambda) i32 unregister_lambda(i32 name_ptr, i32 name_len)
+{
+    return call(REACTOR_UNREGISTER_LAMBDA, name_ptr, name_len, 0, 0);
+}
+
+EXPORT(unregister_def) i32 unregister_def(i32 name_ptr, i32 name_len)
+{
+    return call(REACTOR_UNREGISTER_DEF, name_ptr, name_len, 0, 0);
+}
+
+EXPORT(unregister_module) i32 unregister_module(i32 name_ptr, i32 name_len)
+{
+    return call(REACTOR_UNREGISTER_MODULE, name_ptr, name_len, 0, 0);
+}
+
+EXPORT(apply_lambda) i32 apply_lambda(i32 id, i32 name_ptr, i32 name_len, i32 args_ptr, i32 args_len)
+{
+    return apply(REACTOR_APPLY_LAMBDA, id, name_ptr, name_len, args_ptr, args_len);
+}
+
+EXPORT(apply_def) i32 apply_def(i32 id, i32 name_ptr, i32 name_len, i32 args_ptr, i32 args_len)
+{
+    return apply(REACTOR_APPLY_DEF, id, name_ptr, name_len, args_ptr, args_len);
+}

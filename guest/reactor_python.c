@@ -1,0 +1,126 @@
+/*
+** The interpreter's life inside the reactor: started once, never finalized
+** (a reactor has no end; the host discards the whole instance instead).
+**
+** Python is configured to need nothing from its host: the standard library
+** comes from the frozen table linked into the module, sys.path is empty
+** unless the host grants a PYTHONPATH, and no environment variable other
+** than that one is read.
+*/
+/* Python.h first: it sets the feature macros the libc headers read. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "reactor.h"
+#include "reactor_frozen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { NOT_STARTED, STARTED, FAILED } start_state;
+
+static start_state state = NOT_STARTED;
+static const char *failure = "";
+
+/* A host that preopens a directory may put it on sys.path by passing the
+** environment variable PYTHONPATH (entries separated by ':'). Isolated
+** mode ignores the variable, so it is read here, deliberately. */
+static PyStatus add_host_paths(PyConfig *config)
+{
+    const char *env = getenv("PYTHONPATH");
+    PyStatus status = PyStatus_Ok();
+    if (env == NULL || *env == '\0')
+        return status;
+    char *copy = strdup(env);
+    if (copy == NULL)
+        return PyStatus_NoMemory();
+    char *save = NULL;
+    for (char *entry = strtok_r(copy, ":", &save); entry != NULL;
+         entry = strtok_r(NULL, ":", &save)) {
+        wchar_t *wide = Py_DecodeLocale(entry, NULL);
+        if (wide == NULL) {
+            status = PyStatus_Error("PYTHONPATH is not valid UTF-8");
+            break;
+        }
+        status = PyWideStringList_Append(&config->module_search_paths, wide);
+        PyMem_RawFree(wide);
+        if (PyStatus_Exception(status))
+            break;
+    }
+    free(copy);
+    return status;
+}
+
+static PyStatus configure(PyConfig *config)
+{
+    PyConfig_InitIsolatedConfig(config);
+    config->module_search_paths_set = 1;
+    config->pathconfig_warnings = 0;
+    config->install_signal_handlers = 0;
+    config->site_import = 0;
+    config->write_bytecode = 0;
+    config->use_frozen_modules = 1;
+    config->buffered_stdio = 1;
+    config->parse_argv = 0;
+    PyStatus status = PyConfig_SetString(config, &config->program_name, L"python-reactor");
+    if (PyStatus_Exception(status))
+        return status;
+    status = PyConfig_SetString(config, &config->stdio_encoding, L"utf-8");
+    if (PyStatus_Exception(status))
+        return status;
+    status = PyConfig_SetString(config, &config->stdio_errors, L"backslashreplace");
+    if (PyStatus_Exception(status))
+        return status;
+    return add_host_paths(config);
+}
+
+static int start(void)
+{
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus status = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(status)) {
+        failure = status.err_msg ? status.err_msg : "Py_PreInitialize failed";
+        return -1;
+    }
+
+    PyImport_FrozenModules = reactor_frozen_modules;
+    PyConfig config;
+    status = configure(&config);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) {
+        failure = status.err_msg ? status.err_msg : "Py_InitializeFromConfig failed";
+        return -1;
+    }
+    return 0;
+}
+
+int reactor_python_start(const char **message)
+{
+    if (state == NOT_STARTED)
+        state = start() == 0 ? STARTED : FAILED;
+    *message = failure;
+    return state == STARTED ? 0 : -1;
+}
+
+static void flush_stream(const char *name)
+{
+    PyObject *stream = PySys_GetObject(name);  /* borrowed */
+    if (stream == NULL || stream == Py_None)
+        return;
+    PyObject *result = PyObject_CallMethod(stream, "flush", NULL);
+    if (result == NULL)
+        PyErr_Clear();
+    Py_XDECREF(result);
+}
+
+void reactor_python_flush(void)
+{
+    if (state != STARTED)
+        return;
+    flush_stream("stdout");
+    flush_stream("stderr");
+}

@@ -1,0 +1,262 @@
+"""The Python half of the reactor: registries and the semantics of ABI.md.
+
+Frozen into the guest as the module `_reactor`. The C half (reactor_*.c)
+checks the bytes that cross the wasm boundary, turns them into str objects,
+calls the functions below, and copies the text they return into a result
+record. Every function here returns `(ok, text)`: it never raises, because
+any exception that escaped would have to be turned into JSON by C.
+"""
+import builtins
+import json
+import sys
+import traceback
+import types
+
+_lambdas = {}
+_defs = {}
+_modules = {}
+
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                           separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
+class AbiError(Exception):
+    """An error of one of the ABI's own kinds (NotRegistered, ...)."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _own_frame(tb):
+    return tb.tb_frame.f_globals is globals()
+
+
+def error_text(exc):
+    """The err JSON of ABI.md for `exc`, without this module's own frames."""
+    if isinstance(exc, AbiError):
+        return _encode({"type": exc.kind, "message": str(exc)})
+    tb = exc.__traceback__
+    while tb is not None and _own_frame(tb):
+        tb = tb.tb_next
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<exception str() failed>"
+    try:
+        formatted = "".join(traceback.format_exception(type(exc), exc, tb))
+    except BaseException:
+        formatted = ""
+    return _encode({"type": type(exc).__name__, "message": message,
+                    "traceback": formatted})
+
+
+def _guarded(fn, *args):
+    try:
+        return True, fn(*args)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+        try:
+            return False, error_text(exc)
+        except BaseException as again:
+            return False, _encode({"type": type(again).__name__,
+                                   "message": "error while reporting an error"})
+        finally:
+            exc = None  # break the frame <-> traceback cycle now
+
+
+def _callable_or_fail(obj, what):
+    if not callable(obj):
+        raise AbiError("NotCallable", "%s is not callable (it is %s)"
+                       % (what, type(obj).__name__))
+    return obj
+
+
+def _register_lambda(name, code):
+    namespace = {"__builtins__": builtins, "__name__": "<lambda %s>" % name}
+    value = eval(compile(code, "<lambda %s>" % name, "eval"), namespace)
+    _lambdas[name] = _callable_or_fail(value, "lambda %r" % name)
+    return _encode(name)
+
+
+def _register_def(name, code):
+    module = types.ModuleType(name)
+    exec(compile(code, "<def %s>" % name, "exec"), module.__dict__)
+    if name not in module.__dict__:
+        raise AbiError("NotCallable", "the code of def %r binds no %r" % (name, name))
+    _defs[name] = _callable_or_fail(module.__dict__[name], "def %r" % name)
+    return _encode(name)
+
+
+def _register_module(name, code):
+    module = types.ModuleType(name)
+    module.__file__ = "<module %s>" % name
+    missing = object()
+    previous = sys.modules.get(name, missing)
+    # In sys.modules while it runs, as a normal import would have it, so
+    # that the code can refer to itself (dataclasses, pickle, typing do).
+    sys.modules[name] = module
+    try:
+        exec(compile(code, module.__file__, "exec"), module.__dict__)
+    except BaseException:
+        if previous is missing:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = previous
+        raise
+    _modules[name] = module
+    return _encode(name)
+
+
+def _unregister(registry, what, name):
+    if name not in registry:
+        raise AbiError("NotRegistered", "no %s named %r" % (what, name))
+    del registry[name]
+    return _encode(name)
+
+
+def _unregister_module(name):
+    result = _unregister(_modules, "module", name)
+    sys.modules.pop(name, None)
+    return result
+
+
+def _resolve_dotted(name):
+    """`module.attr[.attr...]` inside a registered module (the longest
+    registered module name that is a prefix wins)."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = _modules.get(".".join(parts[:cut]))
+        if module is None:
+            continue
+        target = module
+        for attr in parts[cut:]:
+            try:
+                target = getattr(target, attr)
+            except AttributeError:
+                raise AbiError("NotRegistered", "no def named %r: %r has no attribute %r"
+                               % (name, ".".join(parts[:cut]), attr)) from None
+        return _callable_or_fail(target, "def %r" % name)
+    raise AbiError("NotRegistered", "no def named %r" % name)
+
+
+def _parse_args(args_text):
+    try:
+        args = _decode(args_text)
+    except ValueError as exc:  # JSONDecodeError, and the int digits limit
+        raise AbiError("InvalidArgs", "args are not valid JSON: %s" % exc) from None
+    if not isinstance(args, (list, dict)):
+        raise AbiError("InvalidArgs", "args must be a JSON array or object, not %s"
+                       % type(args).__name__)
+    return args
+
+
+def _encode_result(value):
+    try:
+        return _encode(value)
+    except (TypeError, ValueError) as exc:
+        raise AbiError("EncodeError", "the result cannot be encoded as JSON: %s" % exc) from None
+
+
+def _apply(fn, args_text):
+    args = _parse_args(args_text)
+    if isinstance(args, list):
+        value = fn(*args)
+    else:
+        value = fn(**args)
+    return _encode_result(value)
+
+
+def _apply_lambda(name, args_text):
+    fn = _lambdas.get(name)
+    if fn is None:
+        raise AbiError("NotRegistered", "no lambda named %r" % name)
+    return _apply(fn, args_text)
+
+
+def _apply_def(name, args_text):
+    fn = _defs.get(name)
+    if fn is None:
+        fn = _resolve_dotted(name) if "." in name else None
+    if fn is None:
+        raise AbiError("NotRegistered", "no def named %r" % name)
+    return _apply(fn, args_text)
+
+
+# The entry points the C half calls; each returns (ok, text).
+def register_lambda(name, code): return _guarded(_register_lambda, name, code)
+def register_def(name, code): return _guarded(_register_def, name, code)
+def register_module(name, code): return _guarded(_register_module, name, code)
+def unregister_lambda(name): return _guarded(_unregister, _lambdas, "lambda", name)
+def unregister_def(name): return _guarded(_unregister, _defs, "def", name)
+def unregister_module(name): return _guarded(_unregister_module, name)
+def apply_lambda(name, args_text): return _guarded(_apply_lambda, name, args_text)
+def apply_def(name, args_text): return _guarded(_apply_def, name, args_text)
+
+
+def abi_error(kind, message):
+    return _encode({"type": kind, "message": message})
+
+
+def _exit_is_system_exit(status=0):
+    """os._exit would end the whole wasm instance through WASI proc_exit;
+    in a reactor it raises SystemExit instead, like sys.exit."""
+    raise SystemExit(status)
+
+
+def _no_self_pipe(self):
+    pass
+
+
+def _patch_selector_events(module):
+    """The selector event loop wakes itself through a socketpair, which WASI
+    preview 1 lacks (asyncio.run fails with errno 58). The guest has one
+    thread, so nothing ever needs to wake the loop from outside."""
+    loop = module.BaseSelectorEventLoop
+    loop._make_self_pipe = loop._close_self_pipe = loop._write_to_self = _no_self_pipe
+
+
+class _PatchingLoader:
+    """Runs the real loader, then a patch on the fresh module."""
+
+    def __init__(self, loader, patch):
+        self._loader = loader
+        self._patch = patch
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._patch(module)
+
+
+class _PatchOnImport:
+    """A meta path finder that patches stdlib modules WASI breaks, when (and
+    only if) they are first imported, so unused ones cost nothing."""
+
+    patches = {"asyncio.selector_events": _patch_selector_events}
+
+    def find_spec(self, fullname, path=None, target=None):
+        patch = self.patches.get(fullname)
+        if patch is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                spec.loader = _PatchingLoader(spec.loader, patch)
+                return spec
+        return None
+
+
+def _install_sandbox_patches():
+    import os
+    import posix
+    os._exit = posix._exit = _exit_is_system_exit
+    sys.meta_path.insert(0, _PatchOnImport())
+    sys.setrecursionlimit(1000)
+
+
+_install_sandbox_patches()

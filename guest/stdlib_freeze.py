@@ -1,0 +1,154 @@
+"""Packs the Python standard library into the guest as frozen bytecode.
+
+Run with the native python built from the same CPython source as the guest,
+so the marshal format and bytecode magic match. Writes one C file holding a
+single byte blob and a `struct _frozen` table pointing into it; the guest
+hands that table to CPython through `PyImport_FrozenModules` before
+initialization, so imports need no file system at all.
+
+Docstrings are stripped (nothing in a sandbox reads them and they are about a
+quarter of the bytes); asserts and everything else are kept, so the stdlib
+behaves as on a native interpreter.
+"""
+import argparse
+import ast
+import marshal
+import os
+import sys
+
+# Whole packages or modules that cannot work under WASI preview 1, or that
+# nobody needs inside a sandbox (GUI, packaging, test suites, servers and
+# clients for protocols that need sockets, process control).
+EXCLUDED = {
+    "test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip", "venv",
+    "lib2to3", "distutils", "pydoc", "pydoc_data", "msilib", "__phello__",
+    "__hello__", "site-packages", "ctypes", "sqlite3", "curses", "dbm",
+    "multiprocessing", "concurrent", "xmlrpc", "wsgiref", "unittest",
+    "_pydecimal", "_pyio", "_osx_support", "_aix_support", "_bootsubprocess",
+    "subprocess", "webbrowser", "pty", "tty", "getpass", "crypt", "mailcap",
+    "imaplib", "smtplib", "smtpd", "poplib", "nntplib", "ftplib", "telnetlib",
+    "asyncore", "asynchat", "socketserver", "cgi", "cgitb", "pdb", "bdb",
+    "cProfile", "profile", "trace", "tabnanny", "nturl2path", "sndhdr",
+    "imghdr", "aifc", "sunau", "wave", "chunk", "uu", "xdrlib", "msvcrt",
+    "_winapi", "antigravity", "this", "idle", "mailbox",
+    "compileall", "py_compile", "zipapp", "pyclbr", "doctest", "filecmp",
+    "code", "codeop", "netrc",
+    "shelve", "sched", "optparse", "getopt", "ssl", "pickletools",
+}
+# CPython already links these in as deep-frozen code objects (Python/frozen.c),
+# which load faster than marshalled bytes: freezing them again only adds size.
+ALREADY_FROZEN = {
+    "abc", "codecs", "io", "_collections_abc", "_sitebuiltins", "genericpath",
+    "ntpath", "posixpath", "os", "site", "stat", "importlib.util",
+    "importlib.machinery", "runpy", "importlib._bootstrap",
+    "importlib._bootstrap_external", "zipimport",
+}
+# Sub-packages dropped inside packages that are otherwise kept.
+EXCLUDED_DOTTED = {
+    "asyncio.windows_events", "asyncio.windows_utils", "encodings.mbcs",
+    "encodings.oem", "encodings.cp65001", "email.architecture",
+    "http.server", "http.cookiejar", "json.tool", "urllib.request",
+    "urllib.robotparser",
+}
+
+
+def strip_docstrings(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body[0] = ast.copy_location(ast.Pass(), body[0])
+    return tree
+
+
+def module_files(lib):
+    """Yields (dotted name, path, is_package) for every kept module."""
+    for root, dirs, files in os.walk(lib):
+        rel = os.path.relpath(root, lib)
+        pkg = "" if rel == "." else rel.replace(os.sep, ".")
+        if pkg and not os.path.exists(os.path.join(root, "__init__.py")):
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED and d != "__pycache__"
+                         and not (pkg + "." + d if pkg else d) in EXCLUDED_DOTTED)
+        if pkg.split(".")[0] in EXCLUDED:
+            continue
+        for f in sorted(files):
+            if not f.endswith(".py"):
+                continue
+            stem = f[:-3]
+            if stem == "__init__":
+                yield pkg, os.path.join(root, f), True
+                continue
+            name = pkg + "." + stem if pkg else stem
+            if stem in EXCLUDED and not pkg or name in EXCLUDED_DOTTED or name in ALREADY_FROZEN:
+                continue
+            yield name, os.path.join(root, f), False
+
+
+def compile_module(name, path):
+    with open(path, "rb") as fh:
+        source = fh.read()
+    tree = strip_docstrings(ast.parse(source, path))
+    return compile(tree, "<frozen %s>" % name, "exec", dont_inherit=True)
+
+
+def c_string_lines(data, width=100):
+    out, line = [], []
+    for b in data:
+        if 32 <= b < 127 and b not in (34, 92, 63):  # printable, not " \ ?
+            line.append(chr(b))
+        else:
+            line.append("\\%03o" % b)
+        if len(line) >= width:
+            out.append('"' + "".join(line) + '"')
+            line = []
+    if line:
+        out.append('"' + "".join(line) + '"')
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lib", required=True, help="CPython's Lib directory")
+    ap.add_argument("--extra", action="append", default=[], help="NAME=PATH of a project module to freeze too")
+    ap.add_argument("--out", required=True, help="C file to write")
+    ap.add_argument("--manifest", required=True, help="text file listing the frozen modules")
+    args = ap.parse_args()
+
+    entries = list(module_files(args.lib))
+    for spec in args.extra:
+        name, path = spec.split("=", 1)
+        entries.append((name, path, False))
+
+    blob = bytearray()
+    table = []
+    for name, path, is_pkg in entries:
+        try:
+            code = marshal.dumps(compile_module(name, path))
+        except SyntaxError as e:  # a few stdlib files are Python-2 era test data
+            print("skipped %s: %s" % (name, e), file=sys.stderr)
+            continue
+        table.append((name, len(blob), len(code), is_pkg))
+        blob += code
+
+    with open(args.out, "w") as out:
+        out.write("/* Generated by guest/stdlib_freeze.py: do not edit. */\n")
+        out.write("#include <Python.h>\n#include \"reactor_frozen.h\"\n\n")
+        out.write("static const unsigned char blob[] =\n")
+        out.write("\n".join(c_string_lines(blob)) or '""')
+        out.write(";\n\nstatic const struct _frozen modules[] = {\n")
+        for name, off, size, is_pkg in table:
+            out.write('    {"%s", blob + %d, %d, %d, NULL},\n' % (name, off, size, int(is_pkg)))
+        out.write("    {NULL, NULL, 0, 0, NULL},\n};\n\n")
+        out.write("const struct _frozen *const reactor_frozen_modules = modules;\n")
+        out.write("const size_t reactor_frozen_bytes = %d;\n" % len(blob))
+    with open(args.manifest, "w") as mf:
+        for name, _off, size, is_pkg in table:
+            mf.write("%s %d%s\n" % (name, size, " package" if is_pkg else ""))
+    print("froze %d modules, %.1f MB of bytecode" % (len(table), len(blob) / 1e6), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

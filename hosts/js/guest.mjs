@@ -1,0 +1,307 @@
+// In-thread binding of one python-reactor.wasm instance (ABI version 1).
+//
+// This is the only file that knows the byte-level contract: alloc/dealloc of
+// input buffers, the 12-byte result records, result_free and host.callback.
+// It runs on whatever thread imports it; reactor.mjs runs it inside a worker
+// (for the bigger native stack), the byte-level tests run it directly.
+
+import { writeSync } from 'node:fs';
+import process from 'node:process';
+
+export const ABI_VERSION = 1;
+
+/** The guest's operations: which export each one calls and what it takes. */
+export const OPS = Object.freeze({
+  init: 'none',
+  register_lambda: 'code',
+  register_def: 'code',
+  register_module: 'code',
+  unregister_lambda: 'name',
+  unregister_def: 'name',
+  unregister_module: 'name',
+  apply_lambda: 'args',
+  apply_def: 'args',
+});
+
+const RECORD_SIZE = 12;
+const TAGS = ['ok', 'err'];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Thrown by Guest.call when the instance can no longer be trusted. */
+export class GuestTrap extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'GuestTrap';
+  }
+}
+
+/** What our proc_exit throws to unwind the guest (node:wasi and Deno differ). */
+class ProcExit extends Error {
+  constructor(code) {
+    super(`the guest called WASI proc_exit(${code})`);
+    this.code = code;
+  }
+}
+
+export function toBytes(value) {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return encoder.encode(value);
+  throw new TypeError(`expected a string or Uint8Array, got ${typeof value}`);
+}
+
+/**
+ * Output routing for the guest's fd 1 and 2.
+ * 'inherit' (undefined): WASI writes to the same fd of the process.
+ * 'stdout' / 'stderr': the process's fd 1 / fd 2 (node:wasi's own `stdout: 2`
+ * option is ignored by Deno, so we redirect by hand everywhere).
+ * 'ignore': dropped. A function: called with each write's bytes.
+ */
+function makeSink(target, fd) {
+  if (target === undefined || target === 'inherit') return null;
+  if (target === 'ignore') return () => {};
+  if (target === 'stdout' || target === 'stderr') {
+    const hostFd = target === 'stdout' ? 1 : 2;
+    if (hostFd === fd) return null;
+    return (bytes) => writeAll(hostFd, bytes);
+  }
+  if (typeof target === 'function') return target;
+  throw new TypeError(`bad output target for fd ${fd}: ${String(target)}`);
+}
+
+function writeAll(fd, bytes) {
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+}
+
+/**
+ * node:wasi prints an ExperimentalWarning when it is first loaded (Node) or
+ * constructed (Deno); it is noise for users of this host, so it is filtered
+ * out while the module is imported and WASI constructed.
+ */
+async function quietWasi(options) {
+  const emit = process.emitWarning;
+  process.emitWarning = function (warning, ...rest) {
+    if (String(warning?.message ?? warning).includes('WASI')) return undefined;
+    return emit.call(this, warning, ...rest);
+  };
+  try {
+    const { WASI } = await import('node:wasi');
+    return new WASI(options);
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+export class Guest {
+  /**
+   * @param {WebAssembly.Module} module
+   * @param {object} [options] env, preopens, stdout, stderr (see makeSink),
+   *   onCallback(id, record): observer of every host.callback, for tests.
+   */
+  static async create(module, options = {}) {
+    const guest = new Guest(options);
+    await guest.#instantiate(module, options);
+    return guest;
+  }
+
+  #sinks;
+  #onCallback;
+  #inApply = null; // {id, records: []} while an apply_* runs
+  #nextId = 0;
+  poisoned = null; // the reason, once a trap made the instance unusable
+  exports = null;
+
+  constructor(options) {
+    this.#sinks = [null, makeSink(options.stdout, 1), makeSink(options.stderr, 2)];
+    this.#onCallback = options.onCallback ?? null;
+  }
+
+  async #instantiate(module, options) {
+    const wasi = await quietWasi({
+      version: 'preview1',
+      args: [],
+      env: options.env ?? {},
+      preopens: options.preopens ?? {},
+      returnOnExit: true,
+    });
+    const wasiImport = { ...wasi.wasiImport };
+    wasiImport.fd_write = this.#routeFdWrite(wasi.wasiImport.fd_write);
+    // Our own proc_exit so that an exit unwinds the same way in Node and Deno.
+    wasiImport.proc_exit = (code) => { throw new ProcExit(code); };
+    const instance = await WebAssembly.instantiate(module, {
+      wasi_snapshot_preview1: wasiImport,
+      host: { callback: (id, record) => this.#callback(id, record) },
+    });
+    this.exports = instance.exports;
+    // Calls _initialize when exported; a pre-initialized module may lack it.
+    this.#guard('_initialize', () => wasi.initialize(instance));
+    const version = this.#guard('abi_version', () => this.exports.abi_version());
+    if (version !== ABI_VERSION) {
+      throw new Error(`guest ABI version ${version}, this host speaks ${ABI_VERSION}`);
+    }
+  }
+
+  #routeFdWrite(original) {
+    return (fd, iovs, iovsLen, nwrittenPtr) => {
+      const sink = this.#sinks[fd];
+      if (!sink) return original(fd, iovs, iovsLen, nwrittenPtr);
+      const view = new DataView(this.exports.memory.buffer);
+      const chunks = [];
+      let total = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + 8 * i, true);
+        const len = view.getUint32(iovs + 8 * i + 4, true);
+        chunks.push(new Uint8Array(view.buffer, ptr, len).slice());
+        total += len;
+      }
+      sink(concat(chunks, total));
+      view.setUint32(nwrittenPtr, total, true);
+      return 0; // ESUCCESS
+    };
+  }
+
+  #callback(id, record) {
+    this.#onCallback?.(id, record);
+    if (this.#inApply && this.#inApply.id === id) this.#inApply.records.push(record);
+    else this.#inApply?.stray.push([id, record]);
+  }
+
+  /**
+   * Runs one operation and returns {tag: 'ok'|'err', text}, text being the
+   * record's JSON exactly as the guest wrote it. Throws GuestTrap when the
+   * instance trapped (it is then poisoned for good).
+   * @param {string} op a key of OPS
+   * @param {string|Uint8Array} [name]
+   * @param {string|Uint8Array} [payload] code for register_*, args for apply_*
+   */
+  call(op, name, payload) {
+    if (this.poisoned) throw new GuestTrap(`instance unusable after: ${this.poisoned}`);
+    const kind = OPS[op];
+    if (!kind) throw new TypeError(`unknown op ${op}`);
+    if (kind === 'none') return this.#takeRecord(this.#guard(op, () => this.exports.init()));
+    const buffers = [];
+    try {
+      const nameBuf = this.#input(name, buffers);
+      if (kind === 'name') {
+        return this.#takeRecord(this.#guard(op, () => this.exports[op](nameBuf.ptr, nameBuf.len)));
+      }
+      const second = this.#input(payload ?? (kind === 'args' ? '[]' : ''), buffers);
+      if (kind === 'code') {
+        return this.#takeRecord(this.#guard(op, () =>
+          this.exports[op](nameBuf.ptr, nameBuf.len, second.ptr, second.len)));
+      }
+      return this.#apply(op, nameBuf, second);
+    } catch (error) {
+      if (error instanceof OutOfGuestMemory) return errResult('MemoryError', error.message);
+      throw error;
+    } finally {
+      if (!this.poisoned) {
+        for (const b of buffers) this.#guard('dealloc', () => this.exports.dealloc(b.ptr, b.size));
+      }
+    }
+  }
+
+  #apply(op, nameBuf, argsBuf) {
+    this.#nextId = (this.#nextId % 0x7fffffff) + 1; // positive i32, never 0
+    const pending = { id: this.#nextId, records: [], stray: [] };
+    this.#inApply = pending;
+    let record;
+    try {
+      record = this.#guard(op, () =>
+        this.exports[op](pending.id, nameBuf.ptr, nameBuf.len, argsBuf.ptr, argsBuf.len));
+    } finally {
+      this.#inApply = null;
+    }
+    const { records, stray } = pending;
+    if (records.length !== 1 || records[0] !== record || stray.length) {
+      // Freeing nothing: we cannot tell which records are real.
+      this.poisoned = `ABI violation in ${op}: returned record ${record}, ` +
+        `callback got ${JSON.stringify(records)} for id ${pending.id}` +
+        (stray.length ? ` and ${JSON.stringify(stray)} for other ids` : '');
+      throw new GuestTrap(this.poisoned);
+    }
+    return this.#takeRecord(record);
+  }
+
+  /** Copies bytes into a fresh guest buffer, remembered in `buffers` for dealloc. */
+  #input(value, buffers) {
+    const bytes = toBytes(value ?? '');
+    // alloc(0) may legitimately return 0 or a shared pointer; ask for one byte
+    // so that every buffer is a real, distinct allocation.
+    const size = Math.max(bytes.length, 1);
+    const ptr = this.#guard('alloc', () => this.exports.alloc(size)) >>> 0;
+    if (ptr === 0) throw new OutOfGuestMemory(`guest alloc(${size}) returned 0`);
+    buffers.push({ ptr, size });
+    new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
+    return { ptr, len: bytes.length, size };
+  }
+
+  /** Reads a result record, then frees it (exactly once). */
+  #takeRecord(record) {
+    const { tag, text } = this.readRecord(record);
+    this.#guard('result_free', () => this.exports.result_free(record));
+    return { tag, text };
+  }
+
+  /** Decodes the record at `record` without freeing it (tests use this). */
+  readRecord(record) {
+    const address = record >>> 0;
+    const memory = this.exports.memory.buffer;
+    if (address === 0 || address + RECORD_SIZE > memory.byteLength) {
+      this.poisoned = `result record address ${address} is out of bounds`;
+      throw new GuestTrap(this.poisoned);
+    }
+    const view = new DataView(memory);
+    const tagValue = view.getUint32(address, true);
+    const textPtr = view.getUint32(address + 4, true);
+    const textLen = view.getUint32(address + 8, true);
+    if (tagValue >= TAGS.length || textPtr + textLen > memory.byteLength) {
+      this.poisoned = `malformed result record at ${address}: tag ${tagValue}, ` +
+        `text ${textPtr}+${textLen}`;
+      throw new GuestTrap(this.poisoned);
+    }
+    const bytes = new Uint8Array(memory, textPtr, textLen);
+    return { tag: TAGS[tagValue], text: decoder.decode(bytes), textPtr, textLen };
+  }
+
+  /** Calls an export with raw i32 arguments: lets tests pass bad pointers. */
+  rawExport(name, ...args) {
+    if (this.poisoned) throw new GuestTrap(`instance unusable after: ${this.poisoned}`);
+    if (typeof this.exports[name] !== 'function') throw new TypeError(`no export ${name}`);
+    return this.#guard(name, () => this.exports[name](...args));
+  }
+
+  /** Runs fn, turning anything thrown out of the wasm into a GuestTrap. */
+  #guard(what, fn) {
+    try {
+      return fn();
+    } catch (error) {
+      this.poisoned = `${describeTrap(error)} (in ${what})`;
+      throw new GuestTrap(this.poisoned, { cause: error });
+    }
+  }
+}
+
+class OutOfGuestMemory extends Error {}
+
+function describeTrap(error) {
+  if (error instanceof ProcExit) return error.message;
+  if (error instanceof WebAssembly.RuntimeError) return `wasm trap: ${error.message}`;
+  if (error instanceof RangeError) return `native stack exhausted: ${error.message}`;
+  return `host error: ${error?.stack ?? String(error)}`;
+}
+
+function errResult(type, message) {
+  return { tag: 'err', text: JSON.stringify({ type, message }) };
+}
+
+function concat(chunks, total) {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}

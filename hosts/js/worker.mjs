@@ -1,0 +1,63 @@
+// Worker-thread side of Reactor: owns one Guest and runs the requests that
+// reactor.mjs posts, one at a time. It lives in a worker only for the stack:
+// a worker can be given a native stack big enough for CPython's recursion
+// through C code (see README.md, "The stack").
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { Guest, GuestTrap } from './guest.mjs';
+
+const { module, env, preopens, stdout, stderr } = workerData;
+
+// 'callback' outputs are forwarded to the main thread, which owns the function.
+// The message is ordered before the result of the call that printed it.
+const forward = (fd) => (bytes) => parentPort.postMessage({ kind: 'output', fd, bytes });
+const target = (value, fd) => (value === 'callback' ? forward(fd) : value);
+
+/**
+ * Deno sizes the worker's thread from resourceLimits.stackSizeMb but keeps
+ * V8's default stack limit unless --v8-flags=--stack-size is given, so the
+ * main thread asks how deep plain JS recursion can go here. Capped: cheap.
+ */
+function probeStackDepth(cap = 200_000) {
+  let depth = 0;
+  const dive = () => {
+    if (++depth < cap) dive();
+  };
+  try {
+    dive();
+  } catch {
+    // RangeError: the limit we wanted to find.
+  }
+  return depth;
+}
+
+function run(guest, request) {
+  if (request.op === '__raw_export') {
+    // Test hook: call an export with raw integers (e.g. a bad pointer).
+    return { tag: 'ok', text: String(guest.rawExport(request.exportName, ...request.args)) };
+  }
+  return guest.call(request.op, request.name, request.payload);
+}
+
+function onRequest(guest, request) {
+  try {
+    const { tag, text } = run(guest, request);
+    parentPort.postMessage({ kind: 'result', seq: request.seq, tag, text });
+  } catch (error) {
+    const message = error instanceof GuestTrap ? error.message : `host error: ${error?.stack ?? error}`;
+    parentPort.postMessage({ kind: 'trap', seq: request.seq, message });
+  }
+}
+
+try {
+  const guest = await Guest.create(module, {
+    env,
+    preopens,
+    stdout: target(stdout, 1),
+    stderr: target(stderr, 2),
+  });
+  parentPort.on('message', (request) => onRequest(guest, request));
+  parentPort.postMessage({ kind: 'ready', stackDepth: probeStackDepth() });
+} catch (error) {
+  parentPort.postMessage({ kind: 'fatal', message: error?.message ?? String(error) });
+}

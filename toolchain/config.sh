@@ -1,0 +1,24 @@
+# Shared settings for the toolchain scripts: versions, checksums, cache paths.
+# Sourced, not run.
+
+PY_VERSION=3.11.2
+PY_DEB_VERSION=3.11.2-6+deb12u8     # +deb12u9's .dsc is missing on the security mirror
+PY_ORIG=python3.11_${PY_VERSION}.orig.tar.gz
+PY_ORIG_SHA256=2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849
+
+ZLIB_VERSION=1.2.13
+ZLIB_DEB_VERSION=1:1.2.13.dfsg-1
+ZLIB_ORIG=zlib_${ZLIB_VERSION}.dfsg.orig.tar.bz2
+ZLIB_ORIG_SHA256=71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1
+
+WASI_CC=clang-19
+WASI_AR=llvm-ar-19
+WASI_RANLIB=llvm-ranlib-19
+WASI_LD=wasm-ld-19
+WASI_TARGET=wasm32-wasi
+WASI_OPT_FLAGS="-O2"
+
+CACHE_ROOT=${PYREACTOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/python-wasi-reactor}
+SRC_CACHE=$CACHE_ROOT/sources
+
+log_stage() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build and the tests need, and enables the
+# deb-src entries that `apt-get source` needs for CPython and zlib.
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc
+  wabt binaryen
+  build-essential dpkg-dev pkg-config ca-certificates
+  zlib1g-dev libffi-dev
+  nodejs
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+SRC_LIST=/etc/apt/sources.list.d/python-wasi-reactor-src.sources
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+need_update=0
+if [ ! -f "$SRC_LIST" ]; then
+  # Same suites and keyring as the deb entries Debian 12 ships with.
+  $SUDO tee "$SRC_LIST" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  need_update=1
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ "$need_update" = 1 ]; then
+  echo "[deps] apt-get update"
+  $SUDO apt-get update -qq
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[deps] installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "[deps] Debian packages ok"
