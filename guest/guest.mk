@@ -22,6 +22,7 @@ $(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py guest/reactor_support.py 
 	@mkdir -p $(@D)
 	$(CPY)/native/python guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
 	  --extra _reactor=guest/reactor_support.py \
+	  --extra $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
 	  --out $@ --manifest $(BUILD)/guest/frozen_modules.txt
 
 # Pure data: optimizing it only costs time.

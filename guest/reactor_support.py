@@ -29,23 +29,32 @@ class AbiError(Exception):
         self.kind = kind
 
 
-def _own_frame(tb):
-    return tb.tb_frame.f_globals is globals()
+_OWN_FILE = "<frozen _reactor>"
+
+
+def _without_own_frames(te):
+    """Drops this module's frames from a TracebackException and the ones it
+    chains to (a finite tree: TracebackException breaks cycles itself), so
+    users see their code, not the reactor's."""
+    te.stack = traceback.StackSummary.from_list(
+        [f for f in te.stack if f.filename != _OWN_FILE])
+    for chained in (te.__cause__, te.__context__):
+        if chained is not None:
+            _without_own_frames(chained)
 
 
 def error_text(exc):
-    """The err JSON of ABI.md for `exc`, without this module's own frames."""
+    """The err JSON of ABI.md for `exc`."""
     if isinstance(exc, AbiError):
         return _encode({"type": exc.kind, "message": str(exc)})
-    tb = exc.__traceback__
-    while tb is not None and _own_frame(tb):
-        tb = tb.tb_next
     try:
         message = str(exc)
     except BaseException:
         message = "<exception str() failed>"
     try:
-        formatted = "".join(traceback.format_exception(type(exc), exc, tb))
+        te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        _without_own_frames(te)
+        formatted = "".join(te.format())
     except BaseException:
         formatted = ""
     return _encode({"type": type(exc).__name__, "message": message,

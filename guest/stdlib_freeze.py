@@ -23,9 +23,9 @@ EXCLUDED = {
     "test", "idlelib", "tkinter", "turtle", "turtledemo", "ensurepip", "venv",
     "lib2to3", "distutils", "pydoc", "pydoc_data", "msilib", "__phello__",
     "__hello__", "site-packages", "ctypes", "sqlite3", "curses", "dbm",
-    "multiprocessing", "concurrent", "xmlrpc", "wsgiref", "unittest",
+    "multiprocessing", "xmlrpc", "wsgiref", "unittest",
     "_pydecimal", "_pyio", "_osx_support", "_aix_support", "_bootsubprocess",
-    "subprocess", "webbrowser", "pty", "tty", "getpass", "crypt", "mailcap",
+    "webbrowser", "pty", "tty", "getpass", "crypt", "mailcap",
     "imaplib", "smtplib", "smtpd", "poplib", "nntplib", "ftplib", "telnetlib",
     "asyncore", "asynchat", "socketserver", "cgi", "cgitb", "pdb", "bdb",
     "cProfile", "profile", "trace", "tabnanny", "nturl2path", "sndhdr",
@@ -33,7 +33,7 @@ EXCLUDED = {
     "_winapi", "antigravity", "this", "idle", "mailbox",
     "compileall", "py_compile", "zipapp", "pyclbr", "doctest", "filecmp",
     "code", "codeop", "netrc",
-    "shelve", "sched", "optparse", "getopt", "ssl", "pickletools",
+    "shelve", "sched", "optparse", "getopt", "ssl", "pickletools", "bz2", "lzma",
 }
 # CPython already links these in as deep-frozen code objects (Python/frozen.c),
 # which load faster than marshalled bytes: freezing them again only adds size.
@@ -47,8 +47,9 @@ ALREADY_FROZEN = {
 EXCLUDED_DOTTED = {
     "asyncio.windows_events", "asyncio.windows_utils", "encodings.mbcs",
     "encodings.oem", "encodings.cp65001", "email.architecture",
-    "http.server", "http.cookiejar", "json.tool", "urllib.request",
-    "urllib.robotparser",
+    "http.server", "http.cookiejar", "json.tool", "urllib.robotparser",
+    "encodings.bz2_codec", "asyncio.__main__", "concurrent.futures.process",
+    "logging.config",
 }
 
 

@@ -92,7 +92,10 @@ wflags="$WASI_OPT_FLAGS -Wno-error=int-conversion -Wno-error=incompatible-functi
 end
 
 begin "CPython for wasm32-wasi (make)"
-( cd "$work/wasm" && make -j"$jobs" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a ) >>"$log" 2>&1
+( cd "$work/wasm" && make -j"$jobs" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \
+     pybuilddir.txt ) >>"$log" 2>&1
+# sysconfig (and zoneinfo through it) needs the guest's build-time variables.
+cp "$work/wasm/$(cat "$work/wasm/pybuilddir.txt")"/_sysconfigdata_*.py "$work/wasm/"
 end
 
 begin "record link flags"
@@ -105,6 +108,7 @@ print-vars:
 	@echo "PY_LDFLAGS=$(PY_LDFLAGS_NODIST) $(LDFLAGS_NODIST)"
 	@echo "PY_LIBMPDEC_A=$(LIBMPDEC_A)"
 	@echo "PY_LIBEXPAT_A=$(LIBEXPAT_A)"
+	@echo "PY_SYSCONFIGDATA=_sysconfigdata_$(ABIFLAGS)_$(MACHDEP)_$(MULTIARCH)"
 MK
 ( cd "$work/wasm" && make -s --no-print-directory -f Makefile -f ../print-vars.mk print-vars ) >"$work/link-vars.mk" 2>>"$log"
 cat "$work/link-vars.mk" >>"$log"
