@@ -135,20 +135,20 @@ static PyObject *decode_name(uint32_t ptr, uint32_t len, reactor_record **error)
     return decode(ptr, len, "InvalidName", "the name is not valid UTF-8 or out of bounds", error);
 }
 
-/* Copies the (ok, text) pair the Python half returns into a record. */
+/* Copies the (ok, utf8_bytes) pair the Python half returns into a record. */
 static reactor_record *record_from_result(PyObject *result)
 {
     if (result == NULL)
         return error_from_exception(NULL, "uncaught in the reactor");
     if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 2) {
         Py_DECREF(result);
-        return reactor_record_error("InternalError", "_reactor returned no (ok, text) pair");
+        return reactor_record_error("InternalError", "_reactor returned no (ok, bytes) pair");
     }
     int ok = PyObject_IsTrue(PyTuple_GET_ITEM(result, 0));
     Py_ssize_t len = 0;
-    const char *text = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(result, 1), &len);
+    char *text = NULL;
     reactor_record *record;
-    if (ok < 0 || text == NULL) {
+    if (ok < 0 || PyBytes_AsStringAndSize(PyTuple_GET_ITEM(result, 1), &text, &len) < 0) {
         record = error_from_exception(NULL, "reading the result of _reactor");
     } else {
         record = reactor_record_new(ok ? REACTOR_OK : REACTOR_ERR, text, (size_t)len);

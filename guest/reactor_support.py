@@ -3,8 +3,8 @@
 Frozen into the guest as the module `_reactor`. The C half (reactor_*.c)
 checks the bytes that cross the wasm boundary, turns them into str objects,
 calls the functions below, and copies the text they return into a result
-record. Every function here returns `(ok, text)`: it never raises, because
-any exception that escaped would have to be turned into JSON by C.
+record. Every entry point returns `(ok, utf8_bytes)`: it never raises,
+because any exception that escaped would have to be turned into JSON by C.
 """
 import builtins
 import json
@@ -61,17 +61,29 @@ def error_text(exc):
                     "traceback": formatted})
 
 
+def _error_bytes(exc):
+    # backslashreplace: a lone surrogate in a message becomes a JSON \\u
+    # escape instead of making the error itself unreportable.
+    try:
+        return error_text(exc).encode("utf-8", "backslashreplace")
+    except BaseException as again:
+        return _encode({"type": type(again).__name__,
+                        "message": "error while reporting an error"}).encode()
+
+
 def _guarded(fn, *args):
     try:
-        return True, fn(*args)
+        text = fn(*args)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         try:
-            return False, error_text(exc)
-        except BaseException as again:
-            return False, _encode({"type": type(again).__name__,
-                                   "message": "error while reporting an error"})
+            return False, _error_bytes(exc)
         finally:
             exc = None  # break the frame <-> traceback cycle now
+    try:
+        return True, text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate in the result
+        return False, _error_bytes(AbiError(
+            "EncodeError", "the result is not valid Unicode: %s" % exc))
 
 
 def _callable_or_fail(obj, what):
@@ -192,7 +204,7 @@ def _apply_def(name, args_text):
     return _apply(fn, args_text)
 
 
-# The entry points the C half calls; each returns (ok, text).
+# The entry points the C half calls; each returns (ok, utf8_bytes).
 def register_lambda(name, code): return _guarded(_register_lambda, name, code)
 def register_def(name, code): return _guarded(_register_def, name, code)
 def register_module(name, code): return _guarded(_register_module, name, code)

@@ -85,7 +85,8 @@ async function handle(reactor, line) {
     if (error instanceof PythonError) {
       return errLine({ type: error.type, message: error.message, traceback: error.traceback });
     }
-    throw error;
+    // e.g. the instance could not be rebuilt: say so, and go on with the batch
+    return errLine({ type: 'HostError', message: error?.message ?? String(error) });
   }
 }
 

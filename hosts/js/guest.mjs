@@ -106,7 +106,7 @@ export class Guest {
 
   #sinks;
   #onCallback;
-  #inApply = null; // {id, records: []} while an apply_* runs
+  #inApply = null; // {id, records, stray} while an apply_* runs
   #nextId = 0;
   poisoned = null; // the reason, once a trap made the instance unusable
   exports = null;
@@ -287,7 +287,9 @@ class OutOfGuestMemory extends Error {}
 function describeTrap(error) {
   if (error instanceof ProcExit) return error.message;
   if (error instanceof WebAssembly.RuntimeError) return `wasm trap: ${error.message}`;
-  if (error instanceof RangeError) return `native stack exhausted: ${error.message}`;
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return `native stack exhausted: ${error.message}`;
+  }
   return `host error: ${error?.stack ?? String(error)}`;
 }
 

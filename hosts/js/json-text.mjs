@@ -13,16 +13,18 @@ const TOKEN = new RegExp(
 
 /** Yields {kind, text, start, end} for each token of valid JSON text. */
 function* tokens(text) {
-  TOKEN.lastIndex = 0;
-  while (TOKEN.lastIndex < text.length) {
-    const match = TOKEN.exec(text);
+  let position = 0;
+  while (position < text.length) {
+    TOKEN.lastIndex = position;
+    const match = TOKEN.exec(text); // a failed sticky match resets lastIndex
     if (!match) {
-      if (/^[ \t\n\r]*$/.test(text.slice(TOKEN.lastIndex))) return;
-      throw new SyntaxError(`unexpected JSON text at ${TOKEN.lastIndex}`);
+      if (/^[ \t\n\r]*$/.test(text.slice(position))) return;
+      throw new SyntaxError(`unexpected JSON text at ${position}`);
     }
+    position = TOKEN.lastIndex;
     const kind = match[1] ? 'string' : match[2] ? 'number' : match[3] ? 'literal' : match[4];
     const tokenText = match[1] ?? match[2] ?? match[3] ?? match[4];
-    yield { kind, text: tokenText, start: TOKEN.lastIndex - tokenText.length, end: TOKEN.lastIndex };
+    yield { kind, text: tokenText, start: position - tokenText.length, end: position };
   }
 }
 

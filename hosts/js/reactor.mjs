@@ -1,3 +1,4 @@
+// @ts-self-types="./index.d.ts"
 // JavaScript host of python-reactor.wasm (ABI version 1), for Node >= 20 and
 // Deno 2. The instance runs in a worker thread (guest.mjs does the byte-level
 // work there); this side queues calls, turns results into values or
@@ -15,13 +16,6 @@ export { OPS };
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 const OUTPUT_TARGETS = new Set(['inherit', 'stdout', 'stderr', 'ignore']);
-
-/**
- * JS recursion depth (of a trivial function) below which the worker's stack
- * is V8's default, too small for CPython's recursion through C. Only Deno gets
- * there (it ignores resourceLimits.stackSizeMb for V8's limit).
- */
-const SMALL_STACK_DEPTH = 50_000;
 
 /** An `err` result of the guest, or a trap (`type === 'Trap'`). */
 export class PythonError extends Error {
@@ -73,13 +67,8 @@ function payloadFor(op, value) {
   return undefined;
 }
 
-let warnedSmallStack = false;
-
 export class Reactor {
-  /**
-   * Compiles the module (once; every rebuild reuses it) and starts the worker.
-   * @param {import('./index').ReactorOptions} [options]
-   */
+  /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
     const module = await compile(options.wasm ?? DEFAULT_WASM);
     const reactor = new Reactor(module, options);
@@ -98,8 +87,6 @@ export class Reactor {
   #closed = false;
   /** How many times the instance was rebuilt after a trap. */
   rebuilds = 0;
-  /** JS recursion depth the worker allowed (capped); see SMALL_STACK_DEPTH. */
-  stackDepth = 0;
 
   constructor(module, options = {}) {
     this.#module = module;
@@ -125,8 +112,9 @@ export class Reactor {
   unregisterLambda(name) { return this.#value('unregister_lambda', name); }
   unregisterDef(name) { return this.#value('unregister_def', name); }
   unregisterModule(name) { return this.#value('unregister_module', name); }
-  applyLambda(name, args = []) { return this.#value('apply_lambda', name, JSON.stringify(args)); }
-  applyDef(name, args = []) { return this.#value('apply_def', name, JSON.stringify(args)); }
+  // async: a JSON.stringify error (BigInt, cycle) rejects instead of throwing
+  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, JSON.stringify(args)); }
+  async applyDef(name, args = []) { return this.#value('apply_def', name, JSON.stringify(args)); }
   applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
   applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
 
@@ -213,7 +201,7 @@ export class Reactor {
       };
       worker.on('message', (message) => {
         if (message.kind === 'ready') {
-          this.#adopt(worker, message.stackDepth);
+          this.#adopt(worker);
           resolve();
         } else if (message.kind === 'fatal') {
           fail(message.message);
@@ -232,17 +220,9 @@ export class Reactor {
     });
   }
 
-  #adopt(worker, stackDepth) {
+  #adopt(worker) {
     this.#worker = worker;
-    this.stackDepth = stackDepth;
     worker.unref(); // an idle reactor does not keep the process alive
-    if (stackDepth < SMALL_STACK_DEPTH && globalThis.Deno && !warnedSmallStack) {
-      warnedSmallStack = true;
-      process.emitWarning(
-        'the worker has V8\'s default stack: Python recursion through C code will trap ' +
-        'instead of raising RecursionError. Run deno with --v8-flags=--stack-size=N ' +
-        '(see hosts/js/README.md).', 'PythonReactorWarning');
-    }
   }
 
   /** Posts one request to the current worker; settles when it answers or dies. */

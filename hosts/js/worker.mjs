@@ -13,24 +13,6 @@ const { module, env, preopens, stdout, stderr } = workerData;
 const forward = (fd) => (bytes) => parentPort.postMessage({ kind: 'output', fd, bytes });
 const target = (value, fd) => (value === 'callback' ? forward(fd) : value);
 
-/**
- * Deno sizes the worker's thread from resourceLimits.stackSizeMb but keeps
- * V8's default stack limit unless --v8-flags=--stack-size is given, so the
- * main thread asks how deep plain JS recursion can go here. Capped: cheap.
- */
-function probeStackDepth(cap = 200_000) {
-  let depth = 0;
-  const dive = () => {
-    if (++depth < cap) dive();
-  };
-  try {
-    dive();
-  } catch {
-    // RangeError: the limit we wanted to find.
-  }
-  return depth;
-}
-
 function run(guest, request) {
   if (request.op === '__raw_export') {
     // Test hook: call an export with raw integers (e.g. a bad pointer).
@@ -57,7 +39,7 @@ try {
     stderr: target(stderr, 2),
   });
   parentPort.on('message', (request) => onRequest(guest, request));
-  parentPort.postMessage({ kind: 'ready', stackDepth: probeStackDepth() });
+  parentPort.postMessage({ kind: 'ready' });
 } catch (error) {
   parentPort.postMessage({ kind: 'fatal', message: error?.message ?? String(error) });
 }

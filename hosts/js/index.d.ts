@@ -1,0 +1,111 @@
+// Types of hosts/js/reactor.mjs, the JavaScript host of python-reactor.wasm.
+
+/** Where the guest's stdout or stderr goes. */
+export type OutputTarget =
+  /** The same fd of this process (the default). */
+  | 'inherit'
+  /** This process's stdout (fd 1). */
+  | 'stdout'
+  /** This process's stderr (fd 2). */
+  | 'stderr'
+  /** Dropped. */
+  | 'ignore'
+  /** Called on the main thread with the bytes of each write, before the result of the call that wrote them. */
+  | ((bytes: Uint8Array) => void);
+
+export interface ReactorOptions {
+  /** The guest: a path, a file URL, its bytes or a compiled module. Default: build/python-reactor.wasm of this repository. */
+  wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
+  /** Directories the guest may use: guest path -> host path. Default: none. */
+  preopens?: Record<string, string>;
+  /** The guest's environment. Default: empty. */
+  env?: Record<string, string>;
+  stdout?: OutputTarget;
+  stderr?: OutputTarget;
+  /** Native stack of the worker thread, in MiB. Default 256. Under Deno see README.md. */
+  stackSizeMb?: number;
+  /** A call running longer than this is ended as a trap. Default: no limit. */
+  timeoutMs?: number;
+}
+
+export type Op =
+  | 'init'
+  | 'register_lambda' | 'register_def' | 'register_module'
+  | 'unregister_lambda' | 'unregister_def' | 'unregister_module'
+  | 'apply_lambda' | 'apply_def';
+
+/** What each op takes besides its name: 'none' (init), 'name', 'code' or 'args'. */
+export const OPS: Readonly<Record<Op, 'none' | 'name' | 'code' | 'args'>>;
+
+/** A result record exactly as the guest wrote it. */
+export interface RawResult {
+  tag: 'ok' | 'err';
+  /** JSON text: the value for ok, `{"type", "message", "traceback"?}` for err. */
+  text: string;
+}
+
+/** Text for the guest: strings are sent as UTF-8; bytes are sent as they are. */
+export type GuestText = string | Uint8Array;
+
+/** A JSON-encodable value: an array (positional) or object (keyword arguments). */
+export type Args = unknown[] | Record<string, unknown>;
+
+/** An err result of the guest, or a trap of the host (type 'Trap'). */
+export class PythonError extends Error {
+  constructor(error?: { type?: string; message?: string; traceback?: string });
+  name: 'PythonError';
+  /** The Python exception's class name, an ABI error kind (NotRegistered, InvalidName, ...), or 'Trap'. */
+  type: string;
+  /** str(exception). */
+  message: string;
+  /** The formatted Python traceback, when the guest gave one. */
+  traceback?: string;
+  static fromText(text: string): PythonError;
+}
+
+export class Reactor {
+  /** Compiles the module once and starts the instance in a worker thread. */
+  static load(options?: ReactorOptions): Promise<Reactor>;
+
+  /** The compiled module: pass it as `wasm` to load more reactors without recompiling. */
+  readonly module: WebAssembly.Module;
+  /** How many times the instance was rebuilt after a trap. */
+  readonly rebuilds: number;
+
+  /** Initializes Python (idempotent; every other call does it too). Resolves to null. */
+  init(): Promise<null>;
+  /** `code` is a Python expression whose value is callable. Resolves to the name. */
+  registerLambda(name: GuestText, code: GuestText): Promise<string>;
+  /** `code` is a module body that binds a callable to `name`. Resolves to the name. */
+  registerDef(name: GuestText, code: GuestText): Promise<string>;
+  /** `code` becomes module `name` in sys.modules. Resolves to the name. */
+  registerModule(name: GuestText, code: GuestText): Promise<string>;
+  unregisterLambda(name: GuestText): Promise<string>;
+  unregisterDef(name: GuestText): Promise<string>;
+  unregisterModule(name: GuestText): Promise<string>;
+
+  /**
+   * Calls a lambda; args go through JSON.stringify, the result through
+   * JSON.parse (so integers above 2**53 lose precision: use the Raw variant).
+   * Rejects with PythonError.
+   */
+  applyLambda(name: GuestText, args?: Args): Promise<unknown>;
+  /** Like applyLambda; `name` may be dotted: `module.attr[.attr...]`. */
+  applyDef(name: GuestText, args?: Args): Promise<unknown>;
+  /** Args as JSON text, result as the guest's text. Rejects only for a trap. */
+  applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  /**
+   * Any op: `textOrArgs` is the code (register_*) or the args (apply_*; text
+   * or bytes as they are, anything else through JSON.stringify, missing means
+   * `[]`). Rejects only for a trap (PythonError type 'Trap').
+   */
+  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+  /** Waits for queued calls, then stops the worker; later calls reject. */
+  close(): Promise<void>;
+
+  /** Test hook: calls an export with raw i32 arguments. */
+  _rawExport(exportName: string, ...args: number[]): Promise<RawResult>;
+  /** Test hook: terminates the worker as if it had died. */
+  _killWorker(): void;
+}

@@ -1,0 +1,14 @@
+# The test suites `make test` runs, in order; sourced by tests/run-all.sh,
+# which defines `suite NAME COMMAND...`. Each command prints its counts.
+
+deno=node_modules/.bin/deno
+# Deno needs V8's stack limit raised by flag (see hosts/js/README.md).
+deno_batch=("$deno" run --no-prompt --v8-flags=--stack-size=7680
+            --allow-read=hosts/js,build/python-reactor.wasm hosts/js/cli.mjs batch)
+
+suite guest-artifact   tests/guest/artifact.sh
+suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
+suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
+suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs
+suite js-unit-deno     tests/js/deno-test.sh
+suite stdlib           node tests/stdlib/probe.mjs
