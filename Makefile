@@ -8,9 +8,10 @@
 SHELL := /bin/bash
 BUILD := build
 WASM := $(BUILD)/python-reactor.wasm
+WASM_PLAIN := $(BUILD)/python-reactor-plain.wasm
 
 .PHONY: all deps demo test clean distclean
-all: $(WASM)
+all: $(WASM) $(WASM_PLAIN)
 
 # ---------------------------------------------------------------- setup --
 # Debian packages (and deb-src entries), then the pinned npm packages.

@@ -35,6 +35,17 @@ $(BUILD)/python-reactor.unopt.wasm: $(GUEST_OBJ) $(BUILD)/guest/frozen_stdlib.o
 	$(WASI_CC) -mexec-model=reactor -fuse-ld=lld -o $@ $^ $(GUEST_LIBS) \
 	  -Wl,--stack-first -z stack-size=$(GUEST_STACK) -Wl,--strip-debug
 
-$(WASM): $(BUILD)/python-reactor.unopt.wasm
+# The plain module: a host calls _initialize and the first call starts Python.
+$(WASM_PLAIN): $(BUILD)/python-reactor.unopt.wasm
 	wasm-opt -O2 --strip-debug --strip-producers -all $< -o $@
+	@ls -l $@ | awk '{printf "[guest] %s: %.1f MB\n", $$9, $$5/1e6}'
+
+# The default module: the plain one pre-initialized by Wizer (see
+# guest/reactor_snapshot.c). No directory or environment is granted while
+# it runs, so nothing of the build machine ends up inside.
+WIZER := node_modules/.bin/wizer
+$(WASM): $(WASM_PLAIN) node_modules/.package-lock.json
+	$(WIZER) --allow-wasi --inherit-env false --wasm-bulk-memory true \
+	  --wasm-multi-value true --wasm-reference-types true -o $@.tmp $<
+	mv $@.tmp $@
 	@ls -l $@ | awk '{printf "[guest] %s: %.1f MB\n", $$9, $$5/1e6}'

@@ -36,6 +36,12 @@ int reactor_python_start(const char **message);
 ** closed stdout must not turn every result into an error). */
 void reactor_python_flush(void);
 
+/* reactor_snapshot.c: after a Wizer snapshot, the first call of each
+** instance refreshes what the snapshot froze (preopens, environment,
+** entropy). Does nothing in an instance that did not start from one.
+** Returns 0 on success. */
+int reactor_snapshot_restore(void);
+
 /* reactor_calls.c: one function per operation of the contract. Each checks
 ** its byte inputs, calls into the Python half and returns a new record. */
 typedef enum reactor_op {

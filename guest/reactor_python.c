@@ -100,8 +100,12 @@ static int start(void)
 
 int reactor_python_start(const char **message)
 {
-    if (state == NOT_STARTED)
+    if (state == NOT_STARTED) {
         state = start() == 0 ? STARTED : FAILED;
+    } else if (state == STARTED && reactor_snapshot_restore() != 0) {
+        state = FAILED;
+        failure = "refreshing the pre-initialized instance failed (see stderr)";
+    }
     *message = failure;
     return state == STARTED ? 0 : -1;
 }

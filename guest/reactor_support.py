@@ -272,6 +272,36 @@ class _PatchOnImport:
         return None
 
 
+# Imported by the Wizer snapshot, so that instances start with them loaded:
+# the modules user code reaches for most (and what they import themselves).
+PRELOAD = (
+    "json", "re", "datetime", "decimal", "collections", "itertools",
+    "functools", "math", "random", "string", "hashlib", "base64", "struct",
+    "dataclasses", "enum", "typing", "textwrap", "statistics", "fractions",
+    "copy", "operator", "heapq", "bisect", "uuid", "time", "io",
+)
+
+
+def _preload():
+    import importlib
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def _after_restore(environ):
+    """First call of an instance made from the snapshot: `environ` is its
+    real environment (bytes to bytes); everything derived from build-time
+    entropy or environment is redone here."""
+    import os
+    os.environ._data.clear()       # libc already holds these: no putenv
+    os.environ._data.update(environ)
+    path = os.environ.get("PYTHONPATH")
+    sys.path[:] = [p for p in path.split(":") if p] if path else []
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()              # from os.urandom, i.e. WASI random_get
+
+
 def _install_sandbox_patches():
     import os
     import posix

@@ -27,7 +27,7 @@ counts() {
 suite() {
   local name=$1; shift
   local log=$results/$name.log start=$SECONDS
-  printf '%-28s ' "$name"
+  printf "%-28s " "$name"
   "$@" >"$log" 2>&1 </dev/null
   local rc=$?
   read -r p f < <(counts "$log")

@@ -6,8 +6,10 @@ deno=node_modules/.bin/deno
 deno_batch=("$deno" run --no-prompt --v8-flags=--stack-size=7680
             --allow-read=hosts/js,build/python-reactor.wasm hosts/js/cli.mjs batch)
 
-suite guest-artifact   tests/guest/artifact.sh
+suite artifact-snapshot tests/guest/artifact.sh build/python-reactor.wasm
+suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm
 suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
+suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm
 suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs
 suite js-unit-deno     tests/js/deno-test.sh

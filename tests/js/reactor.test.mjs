@@ -129,6 +129,22 @@ test('env and preopens reach the guest', async () => {
   }
 });
 
+test('PYTHONPATH puts a preopened directory on sys.path (docs/guest.md)', async () => {
+  const dir = await mkdtemp(join(REPO, 'build', 'pylib-'));
+  try {
+    await writeFile(join(dir, 'hostlib.py'), 'VERSION = "1.2"\n');
+    await withReactor({ env: { PYTHONPATH: '/lib' }, preopens: { '/lib': dir } }, async (r) => {
+      await r.registerDef('version', 'import sys, hostlib\n\ndef version():\n    return [hostlib.VERSION, sys.path]\n');
+      assert.deepEqual(await r.applyDef('version', []), ['1.2', ['/lib']]);
+    });
+    await withReactor({ preopens: { '/lib': dir } }, async (r) => {
+      await rejectsWith(r.registerDef('nope', 'import hostlib\ndef nope():\n    pass\n'), 'ModuleNotFoundError');
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 /** Registers a bit of everything, then checks it all still works. */
 async function registerWorld(r) {
   await r.registerModule('base', 'VALUE = 40\n');
