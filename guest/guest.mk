@@ -5,7 +5,7 @@
 GUEST_SRC := $(wildcard guest/reactor_*.c)
 GUEST_OBJ := $(GUEST_SRC:guest/%.c=$(BUILD)/guest/%.o)
 WASI_CC := clang-19 --target=wasm32-wasi --sysroot=$(CPY)/sysroot
-GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -I$(CPY)/src/Include -I$(CPY)/wasm -Iguest
+GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -I$(CPY)/src/Include -I$(CPY)/wasm -I$(CPY)/zlib -Iguest
 # Recursion through C at Python's limit of 1000 needs a few hundred KiB;
 # 8 MiB, as CPython 3.13 chose for WASI, leaves room for user-raised limits.
 GUEST_STACK := 8388608
