@@ -180,7 +180,8 @@ static reactor_record *call_python(reactor_op op, uint32_t name_ptr, uint32_t na
             return error;
         }
     }
-    PyObject *result = PyObject_CallFunctionObjArgs(entry_points[op], name, payload, NULL);
+    PyObject *argv[2] = {name, payload};
+    PyObject *result = PyObject_Vectorcall(entry_points[op], argv, payload != NULL ? 2 : 1, NULL);
     Py_DECREF(name);
     Py_XDECREF(payload);
     return record_from_result(result);

@@ -112,10 +112,17 @@ int reactor_python_start(const char **message)
 
 static void flush_stream(const char *name)
 {
+    /* Runs after every call: an interned method name and a vectorcall keep
+    ** it cheap when there is nothing to flush. Kept for the instance. */
+    static PyObject *flush_name;
+    if (flush_name == NULL && (flush_name = PyUnicode_InternFromString("flush")) == NULL) {
+        PyErr_Clear();
+        return;
+    }
     PyObject *stream = PySys_GetObject(name);  /* borrowed */
     if (stream == NULL || stream == Py_None)
         return;
-    PyObject *result = PyObject_CallMethod(stream, "flush", NULL);
+    PyObject *result = PyObject_CallMethodNoArgs(stream, flush_name);
     if (result == NULL)
         PyErr_Clear();
     Py_XDECREF(result);
