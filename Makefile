@@ -1,6 +1,7 @@
 # python-wasi-reactor: top-level build.
 #   make demo    build everything, then run the example
 #   make test    build everything, then run every test suite
+#   make bench   measure every host against native CPython (docs/performance.md)
 #   make clean   remove build/ (the CPython cache under ~/.cache stays)
 # The slow part, CPython itself, is built once per machine by
 # toolchain/build-cpython.sh into ~/.cache/python-wasi-reactor/.
@@ -44,6 +45,10 @@ include guest/guest.mk
 # ---------------------------------------------------------------- demo --
 demo: $(WASM) node_modules/.package-lock.json
 	node hosts/js/demo.mjs
+
+# ---------------------------------------------------------------- bench --
+# `make bench`: docs/performance.md and docs/performance.svg (bench/bench.mk).
+include bench/bench.mk
 
 # ---------------------------------------------------------------- tests --
 test: $(WASM) node_modules/.package-lock.json

@@ -9,7 +9,7 @@ PACKAGES=(
   wabt binaryen
   build-essential dpkg-dev pkg-config ca-certificates
   zlib1g-dev libffi-dev
-  nodejs
+  nodejs python3
 )
 
 SUDO=""

@@ -9,7 +9,13 @@ import { createInterface } from 'node:readline';
 import { Reactor, PythonError, OPS } from './reactor.mjs';
 import { memberText } from './json-text.mjs';
 
-const USAGE = 'usage: cli.mjs batch [--wasm PATH] [--stack-size-mb N]';
+const USAGE = 'usage: cli.mjs batch [--wasm PATH] [--stack-size-mb N] [--timeout-ms N] [--memory-mb N]';
+
+function positive(flag, value) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive whole number\n${USAGE}`);
+  return n;
+}
 
 function parseArgs(argv) {
   const [command, ...rest] = argv;
@@ -20,7 +26,9 @@ function parseArgs(argv) {
     const value = rest[++i];
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
     if (flag === '--wasm') options.wasm = value;
-    else if (flag === '--stack-size-mb') options.stackSizeMb = Number(value);
+    else if (flag === '--stack-size-mb') options.stackSizeMb = positive(flag, value);
+    else if (flag === '--timeout-ms') options.timeoutMs = positive(flag, value);
+    else if (flag === '--memory-mb') options.memoryMb = positive(flag, value);
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   return options;

@@ -7,6 +7,7 @@
 
 import { writeSync } from 'node:fs';
 import process from 'node:process';
+import { interruptiblePollOneoff } from './wasi-sleep.mjs';
 
 export const ABI_VERSION = 1;
 
@@ -116,6 +117,15 @@ export class Guest {
     this.#onCallback = options.onCallback ?? null;
   }
 
+  /** The guest's extension export (docs/guest.md): a cap on linear memory
+   *  past which allocations fail with MemoryError inside Python. */
+  #setMemoryLimit(mib) {
+    if (typeof this.exports.set_memory_limit !== 'function') {
+      throw new Error('this guest has no set_memory_limit export: memoryMb needs a newer module');
+    }
+    this.#guard('set_memory_limit', () => this.exports.set_memory_limit(mib));
+  }
+
   async #instantiate(module, options) {
     const wasi = await quietWasi({
       version: 'preview1',
@@ -126,6 +136,9 @@ export class Guest {
     });
     const wasiImport = { ...wasi.wasiImport };
     wasiImport.fd_write = this.#routeFdWrite(wasi.wasiImport.fd_write);
+    const wakeup = options.wakeup ?? new Int32Array(new SharedArrayBuffer(4));
+    wasiImport.poll_oneoff = interruptiblePollOneoff(wasi.wasiImport.poll_oneoff,
+      wasi.wasiImport.clock_time_get, () => this.exports.memory, wakeup);
     // Our own proc_exit so that an exit unwinds the same way in Node and Deno.
     wasiImport.proc_exit = (code) => { throw new ProcExit(code); };
     const instance = await WebAssembly.instantiate(module, {
@@ -139,6 +152,7 @@ export class Guest {
     if (version !== ABI_VERSION) {
       throw new Error(`guest ABI version ${version}, this host speaks ${ABI_VERSION}`);
     }
+    if (options.memoryMb) this.#setMemoryLimit(options.memoryMb);
   }
 
   #routeFdWrite(original) {

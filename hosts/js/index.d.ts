@@ -24,8 +24,14 @@ export interface ReactorOptions {
   stderr?: OutputTarget;
   /** Native stack of the worker thread, in MiB. Default 256. Under Deno see README.md. */
   stackSizeMb?: number;
-  /** A call running longer than this is ended as a trap. Default: no limit. */
+  /** A call running longer than this is stopped (the worker is terminated)
+   *  and rejects with type `Timeout`; the instance is rebuilt and replayed.
+   *  Default: no limit. */
   timeoutMs?: number;
+  /** Cap on the guest's linear memory, in MiB (the guest's `set_memory_limit`
+   *  export). Allocations past it raise MemoryError inside Python; a trap at
+   *  the cap rejects with type `MemoryLimit`. Default: no cap. */
+  memoryMb?: number;
 }
 
 export type Op =

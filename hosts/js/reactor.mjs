@@ -79,6 +79,7 @@ export class Reactor {
   #module;
   #options;
   #workerData;
+  #wakeup = null; // the current worker's stop cell
   #worker = null;
   #pending = null; // {seq, resolve, reject, timer} of the call in flight
   #seq = 0;
@@ -97,6 +98,7 @@ export class Reactor {
       preopens: options.preopens ?? {},
       stdout: outputTarget(options.stdout, 'stdout'),
       stderr: outputTarget(options.stderr, 'stderr'),
+      memoryMb: options.memoryMb ?? 0,
     };
   }
 
@@ -189,8 +191,11 @@ export class Reactor {
   }
 
   #startWorker() {
+    // A fresh cell per worker: set and notified to end a sleep when a call
+    // is stopped (see wasi-sleep.mjs).
+    const wakeup = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(WORKER_URL, {
-      workerData: this.#workerData,
+      workerData: { ...this.#workerData, wakeup },
       resourceLimits: { stackSizeMb: this.#options.stackSizeMb },
       env: {}, // the guest gets options.env through WASI, nothing else
     });
@@ -201,6 +206,7 @@ export class Reactor {
       };
       worker.on('message', (message) => {
         if (message.kind === 'ready') {
+          this.#wakeup = wakeup;
           this.#adopt(worker);
           resolve();
         } else if (message.kind === 'fatal') {
@@ -232,7 +238,7 @@ export class Reactor {
     return new Promise((resolve, reject) => {
       const { timeoutMs } = this.#options;
       const timer = timeoutMs
-        ? setTimeout(() => this.#fail(`the call took longer than ${timeoutMs} ms`), timeoutMs)
+        ? setTimeout(() => this.#fail(`the call took longer than ${timeoutMs} ms`, 'Timeout'), timeoutMs)
         : null;
       this.#pending = { seq, resolve, reject, timer };
       worker.ref();
@@ -243,7 +249,7 @@ export class Reactor {
   #onMessage(message) {
     if (message.kind === 'output') this.#emitOutput(message.fd, message.bytes);
     else if (message.kind === 'result') this.#settle(message.seq, (p) => p.resolve({ tag: message.tag, text: message.text }));
-    else if (message.kind === 'trap') this.#fail(message.message);
+    else if (message.kind === 'trap') this.#fail(message.message, message.type);
   }
 
   #emitOutput(fd, bytes) {
@@ -261,15 +267,20 @@ export class Reactor {
   }
 
   /** The current instance is unusable: drop it and fail the call in flight. */
-  #fail(reason) {
+  /** Ends the current instance; the pending call rejects with `type`. */
+  #fail(reason, type = 'Trap') {
     const worker = this.#worker;
     this.#worker = null;
+    if (this.#wakeup) {
+      Atomics.store(this.#wakeup, 0, 1);
+      Atomics.notify(this.#wakeup, 0);
+    }
     worker?.terminate();
     const pending = this.#pending;
     if (!pending) return;
     this.#pending = null;
     clearTimeout(pending.timer);
-    pending.reject(new PythonError({ type: 'Trap', message: reason }));
+    pending.reject(new PythonError({ type, message: reason }));
   }
 
   /**

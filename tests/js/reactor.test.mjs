@@ -194,11 +194,11 @@ test('a worker that dies mid-call gives Trap and a working instance', () => with
   await checkWorld(r);
 }));
 
-test('timeoutMs ends a runaway call with Trap', () => withReactor({ timeoutMs: 2000 }, async (r) => {
+test('timeoutMs ends a runaway call with Timeout', () => withReactor({ timeoutMs: 2000 }, async (r) => {
   await registerWorld(r);
   await r.registerLambda('forever', 'lambda: [None for _ in iter(int, 1)]');
   const started = Date.now();
-  await rejectsWith(r.applyLambda('forever', []), 'Trap', /longer than 2000 ms/);
+  await rejectsWith(r.applyLambda('forever', []), 'Timeout', /longer than 2000 ms/);
   assert.ok(Date.now() - started < 10_000);
   await checkWorld(r);
 }));

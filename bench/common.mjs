@@ -1,0 +1,85 @@
+// Helpers shared by the JavaScript runners of the benchmark suite.
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import process from 'node:process';
+
+/** The trivial def of the warm-call and cold-start measurements. */
+export const ECHO_NAME = 'echo';
+export const ECHO_CODE = 'def echo(s):\n    return s\n';
+export const ECHO_ARGS = '["hello, world"]';
+export const ECHO_RESULT = '"hello, world"';
+
+/** Resident and proportional set size of this process, in KiB. */
+export function memory() {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  let pss = null;
+  try {
+    pss = Number(/Pss:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]);
+  } catch {
+    // no smaps_rollup: PSS stays unknown
+  }
+  return { rss_kb: rss, pss_kb: pss };
+}
+
+/** MemAvailable of the machine in KiB (to stop instance scaling in time). */
+export function memAvailableKb() {
+  return Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]);
+}
+
+export function settle() {
+  if (globalThis.gc) {
+    globalThis.gc();
+    globalThis.gc();
+  }
+}
+
+export function reply(value) {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Line protocol: each stdin line is a command, answered by one JSON line. */
+export async function serve(handlers) {
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    const [cmd, ...args] = line.trim().split(/\s+/);
+    if (!cmd) continue;
+    if (cmd === 'quit') break;
+    const handler = handlers[cmd];
+    try {
+      if (!handler) throw new Error(`unknown command ${cmd}`);
+      reply(await handler(...args));
+    } catch (error) {
+      reply({ error: String(error?.stack ?? error) });
+    }
+  }
+}
+
+/**
+ * Instance scaling: calls create() until each count in `counts` is reached,
+ * recording memory at every count. Stops early (and says so) when the
+ * machine's available memory would drop under `reserveKb`.
+ */
+export async function scale(counts, create, reserveKb = 3 * 1024 * 1024) {
+  const keep = [];
+  settle();
+  const points = [{ n: 0, ...memory() }];
+  let stopped = null;
+  const t0 = performance.now();
+  for (const target of counts) {
+    while (keep.length < target) {
+      const last = points[points.length - 1];
+      const perInstance = keep.length ? (last.rss_kb - points[0].rss_kb) / keep.length : 200 * 1024;
+      if (memAvailableKb() - perInstance < reserveKb) {
+        stopped = `stopped at ${keep.length} instances: the machine had ${Math.round(memAvailableKb() / 1024)} MiB available`;
+        break;
+      }
+      keep.push(await create(keep.length));
+    }
+    if (stopped) break;
+    settle();
+    points.push({ n: keep.length, ...memory() });
+  }
+  return { points, stopped, seconds: (performance.now() - t0) / 1e3, keep };
+}

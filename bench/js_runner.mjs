@@ -1,0 +1,162 @@
+// Benchmark runner for the JavaScript host (hosts/js), driven by bench/run.py.
+//
+//   node --expose-gc bench/js_runner.mjs serve WASM KERNELS_PY
+//     line protocol on stdin/stdout (one JSON answer per command):
+//       kernel NAME SIZE   kernels.run(NAME, SIZE) through the public Reactor API
+//       warm-api N         N sequential applyDefRaw calls of the trivial def (Reactor, worker thread)
+//       warm-inthread N    N Guest.call apply_def of the same def, in this thread (guest.mjs)
+//       noop-api N / noop-inthread N   the same with the `init` op, which
+//                          returns at once: the cost of a call without Python work
+//       cold-api           Reactor.load({wasm: compiled module}) -> registerDef -> first applyDefRaw
+//       cold-inthread      Guest.create(compiled module) -> register_def -> first apply_def
+//   node bench/js_runner.mjs first WASM
+//     a fresh process's first result through the Reactor API: read the file,
+//     compile the module, Reactor.load, registerDef, applyDefRaw; one JSON line
+//     (ms from the start of this script, and since the process started).
+//   node --expose-gc bench/js_runner.mjs instances api|inthread WASM COUNTS
+//     creates instances (each has registered and applied the def, then sits
+//     idle) up to each count of COUNTS (comma-separated); prints memory.
+
+import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { Reactor } from '../hosts/js/reactor.mjs';
+import { Guest } from '../hosts/js/guest.mjs';
+import { ECHO_NAME, ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale } from './common.mjs';
+
+const QUIET = { stdout: 'ignore', stderr: 'ignore' };
+
+function expectOk(result, what) {
+  if (result.tag !== 'ok') throw new Error(`${what}: ${result.text}`);
+  return result.text;
+}
+
+async function coldApi(module) {
+  const t0 = performance.now();
+  const r = await Reactor.load({ wasm: module, ...QUIET });
+  const t1 = performance.now();
+  expectOk(await r.call('register_def', ECHO_NAME, ECHO_CODE), 'register_def');
+  const t2 = performance.now();
+  const text = expectOk(await r.applyDefRaw(ECHO_NAME, ECHO_ARGS), 'apply_def');
+  const t3 = performance.now();
+  if (text !== ECHO_RESULT) throw new Error(`unexpected result ${text}`);
+  await r.close();
+  return { ms: t3 - t0, phases: { load: t1 - t0, register: t2 - t1, apply: t3 - t2 } };
+}
+
+const faults = () => process.resourceUsage().minorPageFault;
+
+async function coldInThread(module) {
+  const f0 = faults();
+  const t0 = performance.now();
+  const g = await Guest.create(module, QUIET);
+  const t1 = performance.now();
+  const f1 = faults();
+  expectOk(g.call('register_def', ECHO_NAME, ECHO_CODE), 'register_def');
+  const t2 = performance.now();
+  const f2 = faults();
+  const text = expectOk(g.call('apply_def', ECHO_NAME, ECHO_ARGS), 'apply_def');
+  const t3 = performance.now();
+  const f3 = faults();
+  if (text !== ECHO_RESULT) throw new Error(`unexpected result ${text}`);
+  return {
+    ms: t3 - t0,
+    phases: { instantiate: t1 - t0, register: t2 - t1, apply: t3 - t2 },
+    faults: { instantiate: f1 - f0, register: f2 - f1, apply: f3 - f2 },
+  };
+}
+
+async function main() {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === 'serve') {
+    const [wasmPath, kernelsPath] = rest;
+    const bytes = readFileSync(wasmPath);
+    const module = await WebAssembly.compile(bytes);
+    const reactor = await Reactor.load({ wasm: module, ...QUIET });
+    expectOk(await reactor.call('register_module', 'kernels', readFileSync(kernelsPath, 'utf8')), 'register kernels');
+    expectOk(await reactor.call('register_def', ECHO_NAME, ECHO_CODE), 'register echo');
+    const guest = await Guest.create(module, QUIET);
+    expectOk(guest.call('register_def', ECHO_NAME, ECHO_CODE), 'register echo in-thread');
+    reply({ ready: true, node: process.version });
+    await serve({
+      async kernel(name, size) {
+        return JSON.parse(expectOk(await reactor.applyDefRaw('kernels.run', JSON.stringify([name, Number(size)])), name));
+      },
+      async 'warm-api'(n) {
+        n = Number(n);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await reactor.applyDefRaw(ECHO_NAME, ECHO_ARGS);
+        const t1 = performance.now();
+        expectOk(await reactor.applyDefRaw(ECHO_NAME, ECHO_ARGS), 'warm-api');
+        return { ns_per_call: ((t1 - t0) * 1e6) / n };
+      },
+      'warm-inthread'(n) {
+        n = Number(n);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) guest.call('apply_def', ECHO_NAME, ECHO_ARGS);
+        const t1 = performance.now();
+        expectOk(guest.call('apply_def', ECHO_NAME, ECHO_ARGS), 'warm-inthread');
+        return { ns_per_call: ((t1 - t0) * 1e6) / n };
+      },
+      async 'noop-api'(n) {
+        n = Number(n);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await reactor.call('init');
+        const t1 = performance.now();
+        expectOk(await reactor.call('init'), 'noop-api');
+        return { ns_per_call: ((t1 - t0) * 1e6) / n };
+      },
+      'noop-inthread'(n) {
+        n = Number(n);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) guest.call('init');
+        const t1 = performance.now();
+        expectOk(guest.call('init'), 'noop-inthread');
+        return { ns_per_call: ((t1 - t0) * 1e6) / n };
+      },
+      'cold-api': () => coldApi(module),
+      'cold-inthread': () => coldInThread(module),
+    });
+    await reactor.close();
+  } else if (mode === 'first') {
+    const t0 = performance.now();
+    const bytes = readFileSync(rest[0]);
+    const t1 = performance.now();
+    const module = await WebAssembly.compile(bytes);
+    const t2 = performance.now();
+    const r = await Reactor.load({ wasm: module, ...QUIET });
+    const t3 = performance.now();
+    expectOk(await r.call('register_def', ECHO_NAME, ECHO_CODE), 'register_def');
+    const t4 = performance.now();
+    const text = expectOk(await r.applyDefRaw(ECHO_NAME, ECHO_ARGS), 'apply_def');
+    const t5 = performance.now();
+    if (text !== ECHO_RESULT) throw new Error(`unexpected result ${text}`);
+    reply({
+      ms: t5 - t0, since_process_start_ms: t5,
+      phases: { read: t1 - t0, compile: t2 - t1, load: t3 - t2, register: t4 - t3, apply: t5 - t4 },
+    });
+    await r.close();
+  } else if (mode === 'instances') {
+    const [kind, wasmPath, counts] = rest;
+    const module = await WebAssembly.compile(readFileSync(wasmPath));
+    const create = kind === 'api'
+      ? async () => {
+        const r = await Reactor.load({ wasm: module, ...QUIET });
+        await r.registerDef(ECHO_NAME, ECHO_CODE);
+        await r.applyDefRaw(ECHO_NAME, ECHO_ARGS);
+        return r;
+      }
+      : async () => {
+        const g = await Guest.create(module, QUIET);
+        expectOk(g.call('register_def', ECHO_NAME, ECHO_CODE), 'register');
+        expectOk(g.call('apply_def', ECHO_NAME, ECHO_ARGS), 'apply');
+        return g;
+      };
+    const { points, stopped, seconds, keep } = await scale(counts.split(',').map(Number), create);
+    reply({ points, stopped, seconds });
+    if (kind === 'api') await Promise.all(keep.map((r) => r.close()));
+  } else {
+    throw new Error('usage: js_runner.mjs serve WASM KERNELS | instances api|inthread WASM COUNTS');
+  }
+}
+
+await main();

@@ -1,0 +1,276 @@
+/*
+** native_bench.c -- benchmark runner for the native host (libpyreactor),
+** driven by bench/run.py. C11, only include/pyreactor.h.
+**
+**   native_bench first
+**     from the start of main to the first apply_def result of a new
+**     instance, one-time set-up of the process included; one JSON line.
+**   native_bench serve KERNELS_PY
+**     line protocol on stdin, one JSON line answered per command:
+**       kernel NAME SIZE  kernels.run(NAME, SIZE) in a long-lived instance
+**       warm N            N apply_def calls of the trivial def (JSON text in,
+**                         JSON text out), time per call
+**       noop N            N pyreactor_init calls on the initialized instance:
+**                         the cost of crossing into the guest and back
+**       cold              pyreactor_open -> register_def -> first apply_def
+**                         of a new instance (then closed, untimed)
+**       quit
+**   native_bench instances COUNTS
+**     opens instances (each registers and applies the def once, then sits
+**     idle) up to each count of COUNTS (comma-separated); prints the
+**     process's resident (RSS) and proportional (PSS) memory at each count.
+*/
+#define _POSIX_C_SOURCE 200809L
+
+#include "pyreactor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define ECHO_NAME "echo"
+#define ECHO_CODE "def echo(s):\n    return s\n"
+#define ECHO_ARGS "[\"hello, world\"]"
+#define ECHO_RESULT "\"hello, world\""
+#define MAX_INSTANCES 1000
+
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Minor page faults of this process so far. */
+static long faults(void)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+static void die(pyreactor *p, const char *what, int rc)
+{
+  fprintf(stderr, "native_bench: %s failed (%s): %s\n", what, pyreactor_errstr(rc),
+          p != NULL ? pyreactor_errmsg(p) : "no instance");
+  exit(1);
+}
+
+static pyreactor *open_instance(void)
+{
+  pyreactor *p = NULL;
+  int rc = pyreactor_open(NULL, &p);
+  if (rc != PYREACTOR_OK)
+    die(p, "pyreactor_open", rc);
+  return p;
+}
+
+static void check(pyreactor *p, int rc, const char *what)
+{
+  if (rc != PYREACTOR_OK)
+    die(p, what, rc);
+}
+
+static void check_echo(pyreactor *p)
+{
+  const char *text = pyreactor_result(p, NULL);
+  if (strcmp(text, ECHO_RESULT) != 0) {
+    fprintf(stderr, "native_bench: unexpected result %s\n", text);
+    exit(1);
+  }
+}
+
+/* The time from open to the first result of the trivial def, in phases. */
+static void cold(double start)
+{
+  long f0 = faults();
+  double t0 = start < 0 ? now_ms() : start;
+  pyreactor *p = open_instance();
+  double t1 = now_ms();
+  long f1 = faults();
+  check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
+  double t2 = now_ms();
+  long f2 = faults();
+  check(p, pyreactor_apply_def(p, ECHO_NAME, ECHO_ARGS), "apply_def");
+  double t3 = now_ms();
+  long f3 = faults();
+  check_echo(p);
+  printf("{\"ms\":%.6f,\"phases\":{\"open\":%.6f,\"register\":%.6f,\"apply\":%.6f},"
+         "\"faults\":{\"open\":%ld,\"register\":%ld,\"apply\":%ld}}\n",
+         t3 - t0, t1 - t0, t2 - t1, t3 - t2, f1 - f0, f2 - f1, f3 - f2);
+  fflush(stdout);
+  pyreactor_close(p);
+}
+
+static char *read_file(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    perror(path);
+    exit(1);
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  size_t n;
+  while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len - 1 == 0) {
+      char *bigger = realloc(buf, cap * 2);
+      if (bigger == NULL)
+        free(buf);
+      buf = bigger;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (buf == NULL) {
+    fprintf(stderr, "native_bench: out of memory\n");
+    exit(1);
+  }
+  buf[len] = '\0';
+  return buf;
+}
+
+static void serve(const char *kernels_path)
+{
+  char *source = read_file(kernels_path);
+  pyreactor *p = open_instance();
+  check(p, pyreactor_register_module(p, "kernels", source), "register_module kernels");
+  check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
+  free(source);
+  printf("{\"ready\":true,\"abi\":%d}\n", pyreactor_abi_version());
+  fflush(stdout);
+
+  char line[512];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    char cmd[32] = "", arg1[64] = "", arg2[64] = "";
+    if (sscanf(line, "%31s %63s %63s", cmd, arg1, arg2) < 1)
+      continue;
+    if (strcmp(cmd, "quit") == 0)
+      break;
+    if (strcmp(cmd, "kernel") == 0) {
+      char args[160];
+      snprintf(args, sizeof args, "[\"%s\", %s]", arg1, arg2[0] ? arg2 : "1.0");
+      int rc = pyreactor_apply_def(p, "kernels.run", args);
+      if (rc == PYREACTOR_OK)
+        printf("%s\n", pyreactor_result(p, NULL));
+      else
+        printf("{\"error\":%s}\n", pyreactor_result(p, NULL));
+    } else if (strcmp(cmd, "warm") == 0) {
+      long n = strtol(arg1, NULL, 10);
+      if (n < 1)
+        n = 1;
+      double t0 = now_ms();
+      for (long i = 0; i < n; i++)
+        pyreactor_apply_def(p, ECHO_NAME, ECHO_ARGS);
+      double t1 = now_ms();
+      check(p, pyreactor_last_code(p), "warm apply_def");
+      check_echo(p);
+      printf("{\"ns_per_call\":%.3f}\n", (t1 - t0) * 1e6 / (double)n);
+    } else if (strcmp(cmd, "noop") == 0) {
+      long n = strtol(arg1, NULL, 10);
+      if (n < 1)
+        n = 1;
+      double t0 = now_ms();
+      for (long i = 0; i < n; i++)
+        pyreactor_init(p);
+      double t1 = now_ms();
+      check(p, pyreactor_last_code(p), "noop init");
+      printf("{\"ns_per_call\":%.3f}\n", (t1 - t0) * 1e6 / (double)n);
+    } else if (strcmp(cmd, "cold") == 0) {
+      cold(-1);
+    } else {
+      printf("{\"error\":\"unknown command %s\"}\n", cmd);
+    }
+    fflush(stdout);
+  }
+  pyreactor_close(p);
+}
+
+/* KiB of "Key:" in a /proc file; -1 when absent. */
+static long proc_kb(const char *path, const char *key)
+{
+  FILE *f = fopen(path, "r");
+  if (f == NULL)
+    return -1;
+  char line[256];
+  long value = -1;
+  size_t klen = strlen(key);
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, key, klen) == 0) {
+      value = strtol(line + klen, NULL, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return value;
+}
+
+static void print_point(int n, int *first)
+{
+  printf("%s{\"n\":%d,\"rss_kb\":%ld,\"pss_kb\":%ld}", *first ? "" : ",", n,
+         proc_kb("/proc/self/status", "VmRSS:"), proc_kb("/proc/self/smaps_rollup", "Pss:"));
+  *first = 0;
+}
+
+static void instances(const char *counts)
+{
+  static pyreactor *keep[MAX_INSTANCES];
+  const long reserve_kb = 3L * 1024 * 1024;
+  int n = 0, first = 1;
+  char stopped[160] = "";
+  double t0 = now_ms();
+  printf("{\"points\":[");
+  print_point(0, &first);
+  long base_kb = proc_kb("/proc/self/status", "VmRSS:");
+  const char *s = counts;
+  while (*s != '\0' && stopped[0] == '\0') {
+    char *end;
+    long target = strtol(s, &end, 10);
+    if (end == s || target > MAX_INSTANCES)
+      break;
+    s = *end == ',' ? end + 1 : end;
+    while (n < target) {
+      long rss = proc_kb("/proc/self/status", "VmRSS:");
+      long per = n > 0 ? (rss - base_kb) / n : 100L * 1024;
+      if (proc_kb("/proc/meminfo", "MemAvailable:") - per < reserve_kb) {
+        snprintf(stopped, sizeof stopped, "stopped at %d instances: the machine had %ld MiB available",
+                 n, proc_kb("/proc/meminfo", "MemAvailable:") / 1024);
+        break;
+      }
+      pyreactor *p = open_instance();
+      check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
+      check(p, pyreactor_apply_def(p, ECHO_NAME, ECHO_ARGS), "apply_def");
+      check_echo(p);
+      keep[n++] = p;
+    }
+    if (stopped[0] == '\0')
+      print_point(n, &first);
+  }
+  double t1 = now_ms();
+  if (stopped[0] != '\0')
+    printf("],\"stopped\":\"%s\",\"seconds\":%.3f}\n", stopped, (t1 - t0) / 1e3);
+  else
+    printf("],\"stopped\":null,\"seconds\":%.3f}\n", (t1 - t0) / 1e3);
+  fflush(stdout);
+  for (int i = 0; i < n; i++)
+    pyreactor_close(keep[i]);
+}
+
+int main(int argc, char **argv)
+{
+  double start = now_ms();
+  if (argc == 2 && strcmp(argv[1], "first") == 0) {
+    cold(start);
+  } else if (argc == 3 && strcmp(argv[1], "serve") == 0) {
+    serve(argv[2]);
+  } else if (argc == 3 && strcmp(argv[1], "instances") == 0) {
+    instances(argv[2]);
+  } else {
+    fprintf(stderr, "usage: native_bench first | serve KERNELS_PY | instances COUNTS\n");
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,730 @@
+#!/usr/bin/python3.11
+"""Renders build/bench/results.json (written by bench/run.py) into
+docs/performance.md and docs/performance.svg.
+
+    report.py RESULTS_JSON OUT_DIR
+"""
+
+import datetime
+import html
+import json
+import math
+import os
+import sys
+
+# ------------------------------------------------------------ reference --
+# From issue 4 ("Targets"): Pyodide 314 and Debian's python3.11, measured by
+# the issue's author, for comparison with this run's own figures.
+ISSUE_REF = {
+    "pyodide_process_ms": 1360, "pyodide_process_mb": 167, "pyodide_load_ms": 1290,
+    "pyodide_warm_us": 3.5, "pyodide_geomean": 1.8, "pyodide_files_mb": 13.2, "debian_c_ms": 12,
+}
+
+LABELS = {
+    "native": "native host (libpyreactor)",
+    "native-batch": "native host: `pyreactor batch`",
+    "native-first": "native host: `native_bench first`",
+    "js-api": "JS host, Reactor API (worker)",
+    "js-inthread": "JS host, in-thread guest.mjs",
+    "js-cli": "JS host: `node hosts/js/cli.mjs batch`",
+    "js-first": "JS host: `js_runner.mjs first`",
+    "cpython": "CPython 3.11.2, same source",
+    "debian": "Debian python3.11",
+    "pyodide": "Pyodide",
+}
+COLORS = {
+    "native": "#1b7837", "native-batch": "#1b7837", "native-first": "#5aae61",
+    "js-api": "#2166ac", "js-inthread": "#67a9cf", "js-cli": "#2166ac", "js-first": "#67a9cf",
+    "cpython": "#4d4d4d", "debian": "#999999", "pyodide": "#b2182b",
+}
+
+
+def t(ms):
+    """A duration given in ms, in a readable unit, 3 significant digits."""
+    if ms is None:
+        return "n/a"
+    if ms < 1e-3:
+        return "%.3g ns" % (ms * 1e6)
+    if ms < 1:
+        return "%.3g µs" % (ms * 1e3)
+    if ms < 1000:
+        return "%.3g ms" % ms
+    return "%.3g s" % (ms / 1e3)
+
+
+def mb(kb):
+    return "n/a" if kb is None else "%.1f MB" % (kb * 1024 / 1e6)
+
+
+def size(b):
+    return "%.2f MB" % (b / 1e6)
+
+
+def spread(st, fmt):
+    """'median (IQR a–b)' with fmt applied to every number."""
+    if not st:
+        return "n/a"
+    return "%s <small>(IQR %s–%s, n=%d)</small>" % (fmt(st["median"]), fmt(st["q1"]), fmt(st["q3"]), st["n"])
+
+
+def minmax(st, fmt):
+    return "%s–%s" % (fmt(st["min"]), fmt(st["max"])) if st else "n/a"
+
+
+def ratio(x):
+    return "%.2f×" % x
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+# -------------------------------------------------------------------- svg --
+
+class Svg:
+    def __init__(self, width):
+        self.width = width
+        self.parts = []
+        self.y = 0
+
+    def text(self, x, y, s, size=12, anchor="start", weight="normal", fill="#222"):
+        self.parts.append('<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" font-weight="%s" fill="%s">%s</text>'
+                          % (x, y, size, anchor, weight, fill, html.escape(s)))
+
+    def line(self, x1, y1, x2, y2, stroke="#ccc", width=1, dash=None):
+        d = ' stroke-dasharray="%s"' % dash if dash else ""
+        self.parts.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%s"%s/>'
+                          % (x1, y1, x2, y2, stroke, width, d))
+
+    def rect(self, x, y, w, h, fill):
+        self.parts.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>' % (x, y, max(w, 0.5), h, fill))
+
+    def panel(self, title, rows, unit_fmt, log=True, marks=()):
+        """rows: [(label, color, stats)], horizontal bars with IQR whiskers.
+        marks: [(value, text)] vertical reference lines."""
+        rows = [r for r in rows if r[2]]
+        if not rows:
+            return
+        left, right = 300, self.width - 90
+        bar_h, gap = 16, 8
+        top = self.y + (46 if marks else 30)
+        self.text(10, self.y + 18, title, size=14, weight="bold")
+        values = [v for _, _, st in rows for v in (st["q1"], st["q3"], st["median"])] + [m[0] for m in marks]
+        if log:
+            lo = 10 ** math.floor(math.log10(min(values)))
+            hi = 10 ** math.ceil(math.log10(max(values)))
+            if hi / lo < 100:
+                hi = lo * 100
+
+            def x(v):
+                return left + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (right - left)
+            ticks = [lo * 10 ** i for i in range(int(round(math.log10(hi / lo))) + 1)]
+        else:
+            lo, hi = 0.0, max(values) * 1.1
+
+            def x(v):
+                return left + v / hi * (right - left)
+            step = 10 ** math.floor(math.log10(hi / 2))
+            for m in (1, 2, 5):
+                if hi / (step * m) <= 6:
+                    step *= m
+                    break
+            ticks = [i * step for i in range(int(hi / step) + 1)]
+        bottom = top + len(rows) * (bar_h + gap)
+        for tv in ticks:
+            self.line(x(tv), top - 4, x(tv), bottom, stroke="#e3e3e3")
+            self.text(x(tv), bottom + 14, unit_fmt(tv), size=10, anchor="middle", fill="#666")
+        for i, (value, label) in enumerate(marks):
+            self.line(x(value), top - 12, x(value), bottom, stroke="#d6604d", width=1.5, dash="4,3")
+            self.text(x(value) + (-4 if i % 2 == 0 else 4), top - 14, label, size=10,
+                      anchor="end" if i % 2 == 0 else "start", fill="#d6604d")
+        y = top
+        for label, color, st in rows:
+            self.text(left - 8, y + bar_h - 4, label, size=12, anchor="end")
+            self.rect(left, y, x(st["median"]) - left, bar_h, color)
+            self.line(x(st["q1"]), y + bar_h / 2, x(st["q3"]), y + bar_h / 2, stroke="#000", width=1.5)
+            self.line(x(st["q1"]), y + 3, x(st["q1"]), y + bar_h - 3, stroke="#000", width=1.5)
+            self.line(x(st["q3"]), y + 3, x(st["q3"]), y + bar_h - 3, stroke="#000", width=1.5)
+            self.text(max(x(st["median"]), x(st["q3"])) + 6, y + bar_h - 4, unit_fmt(st["median"]), size=11)
+            y += bar_h + gap
+        self.y = bottom + 30
+
+    def render(self, footer):
+        self.text(10, self.y + 4, footer, size=10, fill="#666")
+        h = self.y + 14
+        return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+                'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n<rect width="100%%" height="100%%" fill="#fff"/>\n%s\n</svg>\n'
+                % (self.width, h, self.width, h, "\n".join(self.parts)))
+
+
+def short(v, unit):
+    if unit == "ms":
+        return t(v)
+    if unit == "ns":
+        return t(v / 1e6)
+    if unit == "MB":
+        return "%g MB" % float("%.3g" % v)
+    return "%.2f×" % v if v else "0"
+
+
+def scaled(st, k):
+    return {key: st[key] * k for key in ("median", "q1", "q3", "min", "max")} | {"n": st["n"]}
+
+
+def chart(R):
+    svg = Svg(900)
+    proc = R.get("process", {})
+    order = ["native-batch", "native-first", "js-cli", "pyodide", "debian", "cpython"]
+    svg.panel("Whole-process cold start: register + apply one def (wall time, log scale)",
+              [(strip_md(LABELS[k]), COLORS[k], proc[k]["ms"]) for k in order if k in proc],
+              lambda v: short(v, "ms"))
+    svg.panel("Peak resident memory of that process (MB)",
+              [(strip_md(LABELS[k]), COLORS[k], scaled(proc[k]["maxrss_kb"], 1024 / 1e6)) for k in order if k in proc],
+              lambda v: short(v, "MB"), log=False, marks=[(30, "pyreactor batch target 30 MB")])
+    cold = R.get("cold", {})
+    rows = []
+    if "native" in cold:
+        rows.append(("native host: open → first result", COLORS["native"], cold["native"]["ms"]))
+    for k, label in (("js-inthread", "JS in-thread: instantiate → first result"),
+                     ("js-api", "JS Reactor.load(module) → first result")):
+        if k in cold:
+            rows.append((label, COLORS[k], cold[k]["ms"]))
+    if "pyodide" in proc and "first_result_ms" in proc["pyodide"]:
+        rows.append(("Pyodide: loadPyodide → first result", COLORS["pyodide"], proc["pyodide"]["first_result_ms"]))
+    svg.panel("In-process cold start: new instance to first apply_def result (log scale)", rows,
+              lambda v: short(v, "ms"), marks=[(2, "native target 2 ms"), (30, "JS target 30 ms")])
+    warm = R.get("warm", {})
+    order = ["native", "js-inthread", "js-api", "cpython", "debian", "pyodide"]
+    svg.panel("Warm call, JSON string in → JSON string out, per call (log scale)",
+              [(strip_md(LABELS[k]), COLORS[k], warm[k]) for k in order if k in warm],
+              lambda v: short(v, "ns"), marks=[(2500, "native target 2.5 µs"), (5000, "JS target 5 µs")])
+    kern = R.get("kernels", {})
+    geo = kern.get("geomean", {})
+    order = ["native", "js-api", "debian", "pyodide"]
+    svg.panel("Compute kernels: geometric mean of time ÷ same-source native CPython",
+              [(strip_md(LABELS[k]), COLORS[k], geo[k]) for k in order if k in geo],
+              lambda v: short(v, "x"), log=False, marks=[(1.0, "native CPython"), (1.3, "target 1.3×")])
+    footer = "Bars: median; whiskers: interquartile range. Generated by `make bench` (bench/run.py, bench/report.py)%s." % (
+        ", QUICK MODE" if R.get("quick") else "")
+    return svg.render(footer)
+
+
+def strip_md(s):
+    return s.replace("`", "")
+
+
+# --------------------------------------------------------------- report --
+
+def report(R, svg_name):
+    L = []
+    w = L.append
+    proc = R.get("process", {})
+    cold = R.get("cold", {})
+    warm = R.get("warm", {})
+    kern = R.get("kernels", {})
+    mem = R.get("memory", {})
+    sizes = R.get("sizes", {})
+    m = R["machine"]
+    skipped = R.get("skipped", {})
+    pyv = sizes.get("pyodide_version") or "?"
+
+    w("# Performance")
+    w("")
+    w("Generated by `make bench` (`bench/run.py`, then `bench/report.py`); do not edit by hand.%s"
+      % (" **Quick mode: fewer rounds and smaller kernels; not for comparison.**" if R.get("quick") else ""))
+    w("")
+    others = m.get("others_cpu_seconds")
+    busy = others is not None and others / R["seconds"] > 0.25
+    w("Run of %s: %d CPUs (%s), %.1f GB RAM, Node %s; the suite took %.0f s. %s"
+      % (R.get("date", "?"), m["cpus"], m["cpu_model"], m["mem_total_kb"] * 1024 / 1e9, m["node"].lstrip("v"),
+         R["seconds"],
+         ("Other work on the machine used %.0f CPU-seconds meanwhile (%.1f of its %d CPUs on average)%s."
+          % (others, others / R["seconds"], m["cpus"],
+             ": the machine was busy, so absolute times are inflated; the interleaving keeps the comparisons fair"
+             if busy else "") if others is not None else
+          "Load average (1 min) %.2f at the start, %.2f at the end." % (m["loadavg_start"][0], m["loadavg_end"][0]))))
+    w("")
+    w("## Systems")
+    w("")
+    w("| system | what |")
+    w("|---|---|")
+    w("| %s | `build/libpyreactor.a`: `python-reactor.wasm` (the snapshot) compiled to native code by wasm2c, in-process through `include/pyreactor.h` (`bench/native_bench.c`), and the `build/pyreactor` command |" % LABELS["native"])
+    w("| %s | `hosts/js/reactor.mjs` under Node: the instance runs in a worker thread, each call is a message round trip |" % LABELS["js-api"])
+    w("| %s | `hosts/js/guest.mjs`, the byte-level binding the worker uses, called directly on the main thread: the host's cost without the worker hop |" % LABELS["js-inthread"])
+    w("| %s | native CPython %s built from the same source tarball as the guest (`-O3`, no PGO/LTO; the build-python of `toolchain/build-cpython.sh`): the yardstick of the ratios |" % (LABELS["cpython"], R["python"].get("cpython", "?")))
+    w("| %s | `/usr/bin/python3.11` (%s), Debian's build (PGO + LTO) |" % (LABELS["debian"], R["python"].get("debian", "?")))
+    w("| %s | Pyodide %s from npm (Python %s), under Node, loaded offline with `loadPyodide({indexURL})` from `node_modules/pyodide` |" % (LABELS["pyodide"], pyv, R.get("pyodide_python", "?")))
+    w("")
+    if skipped:
+        w("**Skipped in this run:**")
+        w("")
+        for k, why in skipped.items():
+            w("- %s: %s" % (LABELS.get(k, k), why))
+        w("")
+    if R.get("failures"):
+        w("**Failed in this run** (left out of the tables below):")
+        w("")
+        for k, why in R["failures"].items():
+            lines = why.strip().splitlines()
+            w("- %s: `%s`" % (k, (lines[-1] if lines else "?")[:300].replace("`", "'")))
+        w("")
+    w("Method: every system is measured in the same run, interleaved round by round (each round visits every "
+      "system, the order rotating), so that load from elsewhere falls on all of them alike. Each figure is the "
+      "median over the rounds, with the interquartile range (IQR) and the number of samples; the min–max is in "
+      "the detail tables. The trivial def is `def echo(s): return s`, called with the JSON args `%s`. "
+      "Whole processes are started by `bench/spawn.c` (fork, exec, `wait4`), which gives the wall time and the "
+      "process's own peak RSS. MB = 10^6 bytes." % R["echo"]["args"])
+    w("")
+
+    # ------------------------------------------------------------ targets --
+    w("## Targets of issue 4")
+    w("")
+    w("| target | measured | verdict |")
+    w("|---|---|---|")
+    whys = []
+
+    def row(key, target, measured, ok, margin_text="", why=None):
+        """key: a short name for the 'why' list."""
+        if ok is None:
+            w("| %s | %s | not measured |" % (target, measured))
+            return
+        w("| %s | %s | %s (%s) |" % (target, measured, verdict(ok), margin_text))
+        if not ok and why:
+            whys.append((key, why))
+
+    def margin(value, limit, fmt):
+        if value <= limit:
+            return "%s to spare: %.0f%% of the limit" % (fmt(limit - value), 100 * value / limit)
+        return "over by %s: %.2f× the limit" % (fmt(value - limit), value / limit)
+
+    us = lambda u: t(u / 1e3)  # noqa: E731  (a value in µs)
+
+    def missing(system):
+        if system.split("-")[0] in skipped:
+            return "skipped: %s" % skipped[system.split("-")[0]].split(":")[0]
+        hits = [k for k in R.get("failures", {}) if k.endswith(": " + system)]
+        return "failed in this run (%s; see above)" % ", ".join(hits) if hits else "not measured"
+
+    def noop_text(k):
+        n = R.get("noop", {}).get(k)
+        if not n or k not in warm:
+            return ""
+        return ("an empty call (`init`, no Python code runs) already costs %s, %.0f%% of the %s: that is the "
+                "crossing into the sandbox and back; " % (t(n["median"] / 1e6), 100 * n["median"] / warm[k]["median"],
+                                                          t(warm[k]["median"] / 1e6)))
+    cpy_warm_ms = warm.get("cpython", {}).get("median", float("nan")) / 1e6
+
+    # native host, in-process cold start
+    if "native" in cold:
+        c = cold["native"]
+        v = c["ms"]["median"]
+        row("native cold start", "native host, in-process: instance created → first `apply_def` result ≤ 2 ms",
+            "%s (%s)" % (t(v), phases(c, False)), v <= 2, margin(v, 2, t),
+            "of the %s, %s. The first instance of a fresh process takes %s."
+            % (t(v), phases(c), t(proc["native-first"]["first_ms"]["median"]) if "native-first" in proc else "?"))
+    else:
+        row("", "native host, in-process: instance created → first result ≤ 2 ms", missing("native"), None)
+    # native host, warm call
+    if "native" in warm:
+        v = warm["native"]["median"] / 1e3
+        row("native warm call", "native host: warm string-in/string-out apply ≤ 2.5 µs", us(v), v <= 2.5, margin(v, 2.5, us),
+            "%snative CPython of the same source does the guest's part (json.loads, call, json.dumps) in %s."
+            % (noop_text("native"), t(cpy_warm_ms)))
+    else:
+        row("", "native host: warm apply ≤ 2.5 µs", missing("native"), None)
+    # native host, 100 instances
+    nm = mem.get("native")
+    if nm:
+        top = nm["points"][-1]
+        v = top["rss_kb"]["median"] * 1024 / 1e6
+        per = nm.get("per_extra_rss_kb")
+        row("native 100 instances", "native host: 100 idle instances ≤ 1 GB resident in all",
+            "%s RSS for %d instances (PSS %s; %s per extra instance)" % (
+                mb(top["rss_kb"]["median"]), top["n"], mb(top["pss_kb"]["median"]) if top["pss_kb"] else "n/a",
+                mb(per["median"]) if per else "?"),
+            (v <= 1000) if top["n"] >= 100 else None, margin(v, 1000, lambda x: "%.0f MB" % x),
+            "%s resident per extra idle instance%s." % (
+                mb(per["median"]) if per else "?",
+                "; PSS is %.1f%% of RSS at %d instances, so the instances share almost no pages (a shared, "
+                "copy-on-write image would make PSS much smaller than RSS)" % (
+                    100 * top["pss_kb"]["median"] / top["rss_kb"]["median"], top["n"])
+                if top["pss_kb"] and top["pss_kb"]["median"] > 0.9 * top["rss_kb"]["median"] else ""))
+    else:
+        row("", "native host: 100 idle instances ≤ 1 GB", missing("native"), None)
+    # compute
+    geo = kern.get("geomean", {})
+    if "native" in geo:
+        v = geo["native"]["median"]
+        worst = sorted(kern["ratio"]["native"].items(), key=lambda kv: -kv[1]["median"])[:3]
+        row("compute", "compute: geometric mean ≤ 1.3× the same-source native CPython (native host)", ratio(v), v <= 1.3,
+            margin(v, 1.3, lambda x: "%.2f" % x),
+            "the slowest kernels are %s. The guest is the same CPython compiled to wasm32 and back to native "
+            "code by wasm2c: every load and store is an offset into the instance's linear memory, every "
+            "indirect call (CPython calls through function pointers everywhere) goes through a type-checked "
+            "table, and the C compiler sees less of the program's structure than it does in the native build."
+            % ", ".join("%s %s" % (k, ratio(st["median"])) for k, st in worst))
+    else:
+        row("", "compute: geometric mean ≤ 1.3× (native host)", missing("native"), None)
+    if "js-api" in geo:
+        w("| (no target) compute in the JS host under Node | %s | — |" % ratio(geo["js-api"]["median"]))
+    # pyreactor batch
+    if "native-batch" in proc and "debian" in proc:
+        v = proc["native-batch"]["ms"]["median"]
+        d = proc["debian"]["ms"]["median"]
+        rss = proc["native-batch"]["maxrss_kb"]["median"] * 1024 / 1e6
+        row("`pyreactor batch` time",
+            "`pyreactor batch` whole process (register + apply one def) not slower than `python3.11 -c` doing the same",
+            "%s vs %s" % (t(v), t(d)), v <= d,
+            ("%.0f%% of python3.11's time" % (100 * v / d)) if v <= d else "slower by %s: %.2f×" % (t(v - d), v / d),
+            "a fresh process's first instance takes %s." % phase_text(proc.get("native-first")))
+        row("`pyreactor batch` memory", "`pyreactor batch` peak resident memory < 30 MB", "%.1f MB" % rss, rss < 30,
+            margin(rss, 30, lambda x: "%.1f MB" % x),
+            "peak RSS of a fresh process: the guest's memory image as the instance touches it, plus the host.")
+    else:
+        row("", "`pyreactor batch` vs `python3.11 -c`; < 30 MB peak", missing("native-batch"), None)
+    # JS host
+    inth = cold.get("js-inthread")
+    for k, what in (("js-api", "Reactor API"), ("js-inthread", "in-thread guest.mjs")):
+        if k in cold:
+            c = cold[k]
+            v = c["ms"]["median"]
+            if k == "js-api":
+                why = ("%s; instantiating the same module in-thread takes %s, so the rest is starting the "
+                       "worker thread (a new V8 isolate that loads the host's modules and node:wasi) and "
+                       "handing it the module." % (phases(c), t(inth["phases"]["instantiate"]["median"]) if inth else "?"))
+            else:
+                why = ("%s: `WebAssembly.instantiate` (a fresh linear memory, the snapshot's %s of data segments "
+                       "copied into it, imports bound) and node:wasi's set-up." % (phases(c), snapshot_data(sizes)))
+            row("JS cold start (%s)" % what,
+                "JS host (%s): compiled module cached, instance → first result ≤ 30 ms" % what,
+                "%s (%s)" % (t(v), phases(c, False)), v <= 30, margin(v, 30, t), why)
+    for k, what in (("js-api", "Reactor API"), ("js-inthread", "in-thread guest.mjs")):
+        if k in warm:
+            v = warm[k]["median"] / 1e3
+            if k == "js-api":
+                why = ("each call is a postMessage to the worker and a message back (two structured clones and "
+                       "two thread wake-ups); the same call in-thread takes %s."
+                       % (t(warm["js-inthread"]["median"] / 1e6) if "js-inthread" in warm else "?"))
+            else:
+                why = ("%sper call the host encodes two strings, makes six calls into the wasm (alloc ×2, "
+                       "apply_def, dealloc ×2, result_free) and takes one back (host.callback), and decodes the "
+                       "result; the guest's own work costs native CPython %s." % (noop_text(k), t(cpy_warm_ms)))
+            row("JS warm call (%s)" % what, "JS host (%s): warm apply ≤ 5 µs" % what, us(v), v <= 5, margin(v, 5, us), why)
+    # sizes
+    for e in sizes.get("wasm", []):
+        if e["label"].startswith("snapshot"):
+            row("module size", "module size ≤ 12 MB (the default module, `%s`)" % e["path"], size(e["bytes"]),
+                e["bytes"] <= 12e6, margin(e["bytes"] / 1e6, 12, lambda x: "%.2f MB" % x),
+                "the snapshot carries Python's initialized heap as data segments.")
+            row("gzipped size", "module ≤ 4 MB gzipped (the default module)", size(e["gzip"]), e["gzip"] <= 4e6,
+                margin(e["gzip"] / 1e6, 4, lambda x: "%.2f MB" % x),
+                "%s: the data segments (the frozen stdlib bytecode and the snapshot's heap) are most of the "
+                "module and compress worse than code." % gzip_parts(sizes))
+    w("")
+    if whys:
+        w("### Why the misses")
+        w("")
+        w("Measured facts of this run; the detail tables are below.")
+        w("")
+        for key, why in whys:
+            w("- **%s**: %s" % (key, why))
+        w("")
+    w("![benchmark chart](%s)" % svg_name)
+    w("")
+
+    # -------------------------------------------------------- cold start --
+    w("## Cold start")
+    w("")
+    w("### In-process: a new instance to its first result")
+    w("")
+    w("| system | what is timed | median (IQR) | min–max | phases (medians) |")
+    w("|---|---|---|---|---|")
+    if "native" in cold:
+        c = cold["native"]
+        w("| %s | `pyreactor_open` → `register_def` → first `apply_def` result; the process already runs another instance | %s | %s | %s |"
+          % (LABELS["native"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
+    if "native-first" in proc:
+        c = proc["native-first"]
+        w("| %s | the same for the first instance of a fresh process, from `main` (one-time set-up of the process included) | %s | %s | %s |"
+          % (LABELS["native"], spread(c["first_ms"], t), minmax(c["first_ms"], t), phases(c)))
+    if "js-api" in cold:
+        c = cold["js-api"]
+        w("| %s | `Reactor.load({wasm: module})` (module compiled) → `registerDef` → first `applyDefRaw` | %s | %s | %s |"
+          % (LABELS["js-api"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
+    if "js-inthread" in cold:
+        c = cold["js-inthread"]
+        w("| %s | `Guest.create(module)` → `register_def` → first `apply_def` | %s | %s | %s |"
+          % (LABELS["js-inthread"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
+    if "js-first" in proc:
+        c = proc["js-first"]
+        w("| %s | the same for the first instance of a fresh Node process, the module read and compiled first | %s | %s | %s |"
+          % (LABELS["js-api"], spread(c["first_ms"], t), minmax(c["first_ms"], t), phases(c)))
+    if "pyodide" in proc:
+        c = proc["pyodide"]
+        w("| %s | `loadPyodide()` → `runPython(def)` → first call (in a fresh process) | %s | %s | loadPyodide %s |"
+          % (LABELS["pyodide"], spread(c["first_result_ms"], t), minmax(c["first_result_ms"], t), t(c["load_ms"]["median"])))
+    w("")
+    w("Issue 4's reference for `loadPyodide`: %s." % t(ISSUE_REF["pyodide_load_ms"]))
+    w("")
+    w("### Whole process: register and apply one def")
+    w("")
+    w("| system | command | wall time, median (IQR) | min–max | peak RSS, median (IQR) |")
+    w("|---|---|---|---|---|")
+    cmds = {
+        "native-batch": "`build/pyreactor batch` < two request lines (register_def, apply_def)",
+        "native-first": "`build/bench/native_bench first` (the library linked into a program of ours)",
+        "js-cli": "`node hosts/js/cli.mjs batch` < the same two lines",
+        "js-first": "`node bench/js_runner.mjs first` (read, compile, Reactor.load, register, apply)",
+        "pyodide": "`node bench/pyodide_runner.mjs script`: loadPyodide, define, call, print",
+        "debian": "`/usr/bin/python3.11 -c` (define, json.loads, call, print json.dumps)",
+        "cpython": "the same-source `python -c`, the same code",
+    }
+    for k in ("native-batch", "native-first", "js-cli", "js-first", "pyodide", "debian", "cpython"):
+        if k in proc:
+            c = proc[k]
+            w("| %s | %s | %s | %s | %s |" % (LABELS[k].split(":")[0], cmds[k], spread(c["ms"], t), minmax(c["ms"], t),
+                                            spread(c["maxrss_kb"], mb)))
+    w("")
+    w("Issue 4's references: Pyodide %s and %d MB for a whole-process cold start, `python3.11 -c` about %s."
+      % (t(ISSUE_REF["pyodide_process_ms"]), ISSUE_REF["pyodide_process_mb"], t(ISSUE_REF["debian_c_ms"])))
+    w("The `-c` code is:")
+    w("")
+    w("```python")
+    w(R["echo"]["python_c"].rstrip())
+    w("```")
+    w("")
+
+    # -------------------------------------------------------------- warm --
+    w("## Warm calls: JSON string in, JSON string out")
+    w("")
+    w("Each sample is the mean over a batch of sequential calls (batch length calibrated to about %.2f s); "
+      "the table gives the median over the batches." % R["config"]["warm_target_s"])
+    w("")
+    w("| system | one call is | per call, median (IQR) | min–max | calls per batch |")
+    w("|---|---|---|---|---|")
+    what = {
+        "native": "`pyreactor_apply_def(p, \"echo\", args)`; the result text read with `pyreactor_result`",
+        "js-inthread": "`guest.call('apply_def', 'echo', args)`: string → guest memory → string",
+        "js-api": "`await reactor.applyDefRaw('echo', args)`: to the worker and back",
+        "cpython": "`json.dumps(echo(*json.loads(args)))` in a loop (no sandbox)",
+        "debian": "the same loop",
+        "pyodide": "a PyProxy of `lambda a: json.dumps(echo(*json.loads(a)))` called from JS with a JS string",
+    }
+    nsfmt = lambda ns: t(ns / 1e6)  # noqa: E731
+    for k in ("native", "js-inthread", "js-api", "cpython", "debian", "pyodide"):
+        if k in warm:
+            c = warm[k]
+            w("| %s | %s | %s | %s | %d |" % (LABELS[k], what[k], spread(c, nsfmt), minmax(c, nsfmt), c["calls_per_batch"]))
+    w("")
+    w("Issue 4's reference for Pyodide: about %s per call." % t(ISSUE_REF["pyodide_warm_us"] / 1e3))
+    noop = R.get("noop", {})
+    if noop:
+        w("")
+        w("The cost of the crossing alone: the `init` op on an initialized instance returns at once (no Python "
+          "code runs), so a call of it is the host's and the sandbox boundary's overhead.")
+        w("")
+        w("| system | empty call (`init`), median (IQR) | min–max | share of the warm call above |")
+        w("|---|---|---|---|")
+        for k in ("native", "js-inthread", "js-api"):
+            if k in noop:
+                c = noop[k]
+                share = "%.0f%%" % (100 * c["median"] / warm[k]["median"]) if k in warm else ""
+                w("| %s | %s | %s | %s |" % (LABELS[k], spread(c, nsfmt), minmax(c, nsfmt), share))
+    w("")
+
+    # ----------------------------------------------------------- kernels --
+    if kern and "cpython" in kern.get("seconds", {}):
+        w("## Compute kernels")
+        w("")
+        w("`bench/kernels.py`, one file run unchanged by every system (imported by the native Pythons and "
+          "Pyodide, registered with `register_module` in the reactor hosts), size %g. Each kernel's time is taken "
+          "inside the interpreter (`time.perf_counter` around the kernel only), after one warm-up run. Ratios are "
+          "time ÷ the same-source native CPython's, computed round by round (round *i* of every system ran at "
+          "nearly the same moment) and then the median; the geometric mean likewise per round. JS host: through "
+          "the Reactor API (compute does not depend on the call path)." % kern.get("size", 1))
+        w("")
+        systems = [s for s in ("native", "js-api", "cpython", "debian", "pyodide") if s in kern["seconds"]]
+        w("| kernel | CPython same source | " + " | ".join(LABELS[s] for s in systems if s != "cpython") + " |")
+        w("|---|---:|" + "---:|" * (len(systems) - 1))
+        for k in kern["seconds"]["cpython"]:
+            cells = [t(kern["seconds"]["cpython"][k]["median"] * 1e3)]
+            for s in systems:
+                if s == "cpython":
+                    continue
+                r = kern["ratio"][s][k]
+                cells.append("%s <small>(%s–%s)</small>" % (ratio(r["median"]), "%.2f" % r["q1"], "%.2f" % r["q3"]))
+            w("| %s | %s |" % (k, " | ".join(cells)))
+        cells = ["1"]
+        for s in systems:
+            if s == "cpython":
+                continue
+            g = kern["geomean"][s]
+            cells.append("**%s** <small>(%s–%s)</small>" % (ratio(g["median"]), "%.2f" % g["q1"], "%.2f" % g["q3"]))
+        w("| **geometric mean** | %s |" % " | ".join(cells))
+        w("")
+        w("Issue 4's reference: Pyodide 314 at %.1f× native CPython (geometric mean)." % ISSUE_REF["pyodide_geomean"])
+        w("")
+        w("<details><summary>Absolute times (median, min–max)</summary>")
+        w("")
+        w("| kernel | " + " | ".join(LABELS[s] for s in systems) + " |")
+        w("|---|" + "---:|" * len(systems))
+        for k in kern["seconds"]["cpython"]:
+            w("| %s | %s |" % (k, " | ".join("%s <small>(%s)</small>" % (
+                t(kern["seconds"][s][k]["median"] * 1e3), minmax(kern["seconds"][s][k], lambda x: t(x * 1e3))) for s in systems)))
+        w("")
+        w("</details>")
+        w("")
+        if kern.get("check_mismatch"):
+            w("**Check values differ** (a kernel computed something else):")
+            for mm in kern["check_mismatch"]:
+                w("- %s / %s: got `%s`, expected `%s`" % (LABELS.get(mm["system"], mm["system"]), mm["kernel"],
+                                                         json.dumps(mm["got"])[:80], json.dumps(mm["expected"])[:80]))
+        else:
+            w("Every system computed the same check value for every kernel.")
+        w("")
+
+    # ------------------------------------------------------------ memory --
+    w("## Memory")
+    w("")
+    w("Peak RSS of each whole process is in the whole-process table above. Below: one process holding many "
+      "instances, each of which has registered and applied the def once and then sits idle. RSS counts a page "
+      "shared by several mappings once per mapping; PSS (from `/proc/self/smaps_rollup`) divides it among them, "
+      "so it is the memory really used.")
+    w("")
+    w("| system | process alone | 1 instance | 10 instances | 100 instances | PSS at the largest count | per extra idle instance | runs |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    mlabel = {"native": LABELS["native"], "js-inthread": LABELS["js-inthread"] + ", one thread",
+              "js-api": LABELS["js-api"] + ", a worker each", "pyodide": "Pyodide, `loadPyodide` repeatedly in one Node process"}
+    notes = []
+    for k in ("native", "js-inthread", "js-api", "pyodide"):
+        if k not in mem:
+            continue
+        c = mem[k]
+        pts = {p["n"]: p for p in c["points"]}
+        per = c.get("per_extra_rss_kb")
+        top = c["points"][-1]
+
+        def at(n):
+            if n in pts:
+                st = pts[n]["rss_kb"]
+                return mb(st["median"]) + (" <small>(%s–%s)</small>" % (mb(st["min"]), mb(st["max"])) if st["n"] > 1 and n >= 10 else "")
+            if n > top["n"] and per and 1 in pts:
+                return "≈ %s <small>(extrapolated)</small>" % mb(pts[1]["rss_kb"]["median"] + (n - 1) * per["median"])
+            return ""
+        w("| %s | %s | %s | %s | %s | %s at %d | %s | %d |" % (
+            mlabel[k], at(0), at(1), at(10), at(100),
+            mb(top["pss_kb"]["median"]) if top["pss_kb"] else "n/a", top["n"],
+            spread(per, mb) if per else "", top["rss_kb"]["n"]))
+        for st in c.get("stopped", []):
+            notes.append("%s: %s." % (mlabel[k], st))
+    w("")
+    w("RSS medians over the runs (min–max from 10 instances up); per extra idle instance is "
+      "(RSS at the largest count − RSS at 1) ÷ (count − 1), per run.")
+    for n in notes:
+        w("")
+        w(n)
+    w("")
+    w("<details><summary>Every count</summary>")
+    w("")
+    w("| system | instances | RSS, median | PSS, median |")
+    w("|---|---:|---:|---:|")
+    for k in ("native", "js-inthread", "js-api", "pyodide"):
+        for p in mem.get(k, {}).get("points", []):
+            w("| %s | %d | %s | %s |" % (mlabel[k], p["n"], mb(p["rss_kb"]["median"]),
+                                      mb(p["pss_kb"]["median"]) if p["pss_kb"] else "n/a"))
+    w("")
+    w("</details>")
+    w("")
+
+    # ------------------------------------------------------------- sizes --
+    w("## Sizes")
+    w("")
+    w("| file | size | stripped | gzip -9 (of the stripped file, where there is one) |")
+    w("|---|---:|---:|---:|")
+    for e in sizes.get("wasm", []):
+        w("| `%s` (%s) | %s | %s | %s |" % (e["path"], e["label"], size(e["bytes"]), size(e["stripped"]), size(e["gzip"])))
+    for e in sizes.get("native", []):
+        if "stripped" in e:
+            w("| `%s` (native binary, the whole guest inside) | %s | %s | %s |" % (e["path"], size(e["bytes"]), size(e["stripped"]), size(e["gzip"])))
+        else:
+            w("| `%s` (static library) | %s | | |" % (e["path"], size(e["bytes"])))
+    if "native" in skipped:
+        w("| native binary | not built in this run | | |")
+    total = sum(e["bytes"] for e in sizes.get("pyodide", []))
+    for e in sizes.get("pyodide", []):
+        w("| `%s` | %s | | %s |" % (e["path"], size(e["bytes"]), size(e["gzip"])))
+    if total:
+        w("| **Pyodide %s runtime files, total** (what `loadPyodide` reads) | **%s** | | %s |"
+          % (pyv, size(total), size(sum(e["gzip"] for e in sizes["pyodide"]))))
+    w("")
+    w("Stripped: a wasm module without its custom sections (the build already drops debug info and names; "
+      "what is left is `target_features`), the native binary after `strip`. ")
+    for key in ("plain", "snapshot"):
+        parts = sizes.get("gzip_parts", {}).get(key)
+        if parts:
+            w("The %s module holds %s of code (%s gzipped) and %s of data segments (%s gzipped). "
+              % ("plain" if key == "plain" else "snapshot", size(parts["code"][0]), size(parts["code"][1]),
+                 size(parts["data"][0]), size(parts["data"][1])))
+    w("")
+    w("Issue 4's reference: %.1f MB of Pyodide runtime files." % ISSUE_REF["pyodide_files_mb"])
+    w("")
+
+    # ---------------------------------------------------------- how to --
+    w("## Running it")
+    w("")
+    w("```sh")
+    w("make bench                 # the full suite (about %d min here), writes this page and performance.svg" % max(1, round(R["seconds"] / 60)) if not R.get("quick") else "make bench                 # the full suite, writes this page and performance.svg")
+    w("make bench BENCH_QUICK=1   # a quick pass for development, writes build/bench/performance.md instead")
+    w("```")
+    w("")
+    w("Raw samples: `build/bench/results.json`; runner logs: `build/bench/logs/`; `make bench-report` renders "
+      "this page again from the last results. The pieces: `bench/run.py` "
+      "(drives everything), `bench/kernels.py`, `bench/native_bench.c`, `bench/js_runner.mjs`, "
+      "`bench/pyodide_runner.mjs`, `bench/cpython_runner.py`, `bench/spawn.c`, `bench/report.py`.")
+    w("")
+    return "\n".join(L)
+
+
+def phases(c, faults=True):
+    ph = c.get("phases") or {}
+    fl = (c.get("faults") or {}) if faults else {}
+
+    def pf(n):
+        n = int(round(n))
+        return " / %d page fault%s" % (n, "" if n == 1 else "s")
+    return ", ".join("%s %s%s" % (k, t(v["median"]), pf(fl[k]["median"]) if k in fl else "") for k, v in ph.items())
+
+
+def snapshot_data(sizes):
+    d = sizes.get("data_segments", {}).get("snapshot")
+    return size(d) if d else "several MB"
+
+
+def gzip_parts(sizes):
+    parts = sizes.get("gzip_parts", {}).get("snapshot")
+    if not parts:
+        return "see the size table"
+    return ", ".join("%s %s → %s gzipped (%.0f%%)" % (k, size(v[0]), size(v[1]), 100 * v[1] / v[0])
+                     for k, v in parts.items())
+
+
+def phase_text(c):
+    if not c:
+        return "not measured"
+    return "%s from `main` to the first result (%s)" % (t(c["first_ms"]["median"]), phases(c))
+
+
+def main():
+    src, outdir = sys.argv[1], sys.argv[2]
+    R = json.load(open(src))
+    R.setdefault("date", datetime.datetime.fromtimestamp(os.path.getmtime(src)).strftime("%Y-%m-%d %H:%M"))
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "performance.svg"), "w") as f:
+        f.write(chart(R))
+    with open(os.path.join(outdir, "performance.md"), "w") as f:
+        f.write(report(R, "performance.svg"))
+    print("report: %s" % os.path.join(outdir, "performance.md"), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
