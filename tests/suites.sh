@@ -11,6 +11,8 @@ suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm
 suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
 suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm
 suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
+suite hostile-node     node tests/js/run-vectors.mjs --name hostile-node --no-shared --vectors tests/hostile -- node hosts/js/cli.mjs batch --timeout-ms 20000 --memory-mb 512
+suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-shared --vectors tests/hostile -- "${deno_batch[@]}" --timeout-ms 20000 --memory-mb 512
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs
 suite js-unit-deno     tests/js/deno-test.sh
 suite stdlib           node tests/stdlib/probe.mjs

@@ -53,25 +53,38 @@ export function toBytes(value) {
 
 /**
  * Output routing for the guest's fd 1 and 2.
- * 'inherit' (undefined): WASI writes to the same fd of the process.
+ * 'inherit' (undefined): the same fd of the process.
  * 'stdout' / 'stderr': the process's fd 1 / fd 2 (node:wasi's own `stdout: 2`
  * option is ignored by Deno, so we redirect by hand everywhere).
  * 'ignore': dropped. A function: called with each write's bytes.
+ * Writes to the process's fds never go through node:wasi: it hands a full
+ * non-blocking pipe's EAGAIN to the guest, where a print becomes an error.
  */
 function makeSink(target, fd) {
-  if (target === undefined || target === 'inherit') return null;
+  if (target === undefined || target === 'inherit') return (bytes) => writeAll(fd, bytes);
   if (target === 'ignore') return () => {};
   if (target === 'stdout' || target === 'stderr') {
     const hostFd = target === 'stdout' ? 1 : 2;
-    if (hostFd === fd) return null;
     return (bytes) => writeAll(hostFd, bytes);
   }
   if (typeof target === 'function') return target;
   throw new TypeError(`bad output target for fd ${fd}: ${String(target)}`);
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes everything, waiting out EAGAIN: stdio pipes may be non-blocking,
+ *  and a reader that is slower than the guest must slow the guest down,
+ *  not lose its output. */
 function writeAll(fd, bytes) {
-  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+  for (let off = 0; off < bytes.length;) {
+    try {
+      off += writeSync(fd, bytes, off);
+    } catch (error) {
+      if (error?.code !== 'EAGAIN') throw error;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
 }
 
 /**
