@@ -32,6 +32,9 @@ void reactor_record_free(reactor_record *record);
 /* Starts Python once; later calls return the first outcome. On failure
 ** *message says why (static storage). Returns 0 on success. */
 int reactor_python_start(const char **message);
+/* Makes the str hash seed `seed` instead of random; before the start only.
+** The snapshot uses it so that its build is reproducible. */
+void reactor_python_fix_hash_seed(unsigned long seed);
 /* Flushes sys.stdout and sys.stderr; errors are swallowed (a user who
 ** closed stdout must not turn every result into an error). */
 void reactor_python_flush(void);
@@ -41,6 +44,10 @@ void reactor_python_flush(void);
 ** entropy). Does nothing in an instance that did not start from one.
 ** Returns 0 on success. */
 int reactor_snapshot_restore(void);
+
+/* reactor_process_clock.c: clock() counts from the first reading after
+** this; the snapshot calls it so that each instance counts from its own. */
+void reactor_process_clock_reset(void);
 
 /* reactor_calls.c: one function per operation of the contract. Each checks
 ** its byte inputs, calls into the Python half and returns a new record. */

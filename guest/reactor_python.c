@@ -21,6 +21,13 @@ typedef enum { NOT_STARTED, STARTED, FAILED } start_state;
 
 static start_state state = NOT_STARTED;
 static const char *failure = "";
+/* -1: a random str hash seed, from WASI random_get (the default). */
+static long fixed_hash_seed = -1;
+
+void reactor_python_fix_hash_seed(unsigned long seed)
+{
+    fixed_hash_seed = (long)(seed & 0xffffffffUL);
+}
 
 /* A host that preopens a directory may put it on sys.path by passing the
 ** environment variable PYTHONPATH (entries separated by ':'). Isolated
@@ -62,6 +69,10 @@ static PyStatus configure(PyConfig *config)
     config->use_frozen_modules = 1;
     config->buffered_stdio = 1;
     config->parse_argv = 0;
+    if (fixed_hash_seed >= 0) {
+        config->use_hash_seed = 1;
+        config->hash_seed = (unsigned long)fixed_hash_seed;
+    }
     PyStatus status = PyConfig_SetString(config, &config->program_name, L"python-reactor");
     if (PyStatus_Exception(status))
         return status;

@@ -11,8 +11,15 @@
 **   - the environment: libc and os.environ hold the build-time (empty) one;
 **   - entropy: the `random` module's state (reseeded in _reactor).
 ** The str hash seed cannot be redone (every live dict and set depends on
-** it); docs/guest.md says why that is acceptable.
+** it); docs/guest.md says why that is acceptable. The snapshot fixes it,
+** and _preload seeds `random` with a constant, so that the same sources
+** give the same snapshot bytes: builds are reproducible and the native
+** host's cache of the compiled module (keyed by its hash) keeps hitting.
 */
+
+/* Any constant will do: it is public in any case, being in every copy of
+** the module. */
+#define SNAPSHOT_HASH_SEED 0x5eed0001UL
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -100,6 +107,7 @@ int reactor_snapshot_restore(void)
     if (!restore_pending)
         return 0;
     restore_pending = 0;
+    reactor_process_clock_reset();
     register_preopens();
     PyObject *env = fresh_environment();
     if (env == NULL) {
@@ -111,12 +119,30 @@ int reactor_snapshot_restore(void)
     return status;
 }
 
+/* The stack below the running frame still holds whatever start-up left
+** there (entropy among it); zeroed, so it does not end up in the snapshot.
+** memset is a leaf that keeps its locals in wasm locals, so clearing up to
+** a margin below this frame touches nothing live. */
+extern unsigned char __stack_low;
+
+static void clear_dead_stack(void)
+{
+    unsigned char here;
+    uintptr_t low = (uintptr_t)&__stack_low;
+    uintptr_t top = (uintptr_t)&here - 1024;
+    if (top > low)
+        memset((void *)low, 0, top - low);
+}
+
 __attribute__((export_name("wizer.initialize")))
 void reactor_wizer_initialize(void)
 {
     const char *why;
+    reactor_python_fix_hash_seed(SNAPSHOT_HASH_SEED);
     if (reactor_python_start(&why) != 0 || call_support("_preload", NULL) != 0)
         abort();  /* fails the build: a snapshot of a broken start is worse */
     reactor_python_flush();
+    reactor_process_clock_reset();
     restore_pending = 1;
+    clear_dead_stack();
 }

@@ -315,6 +315,8 @@ def _preload():
     import importlib
     for name in PRELOAD:
         importlib.import_module(name)
+    # Deterministic snapshot bytes; every instance reseeds in _after_restore.
+    sys.modules["random"].seed(0)
 
 
 def _after_restore(environ):

@@ -8,6 +8,7 @@ deno_batch=("$deno" run --no-prompt --v8-flags=--stack-size=7680
 
 suite artifact-snapshot tests/guest/artifact.sh build/python-reactor.wasm
 suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm
+suite snapshot-reproducible tests/guest/reproducible.sh
 suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
 suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm
 suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
