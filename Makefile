@@ -12,7 +12,7 @@ WASM := $(BUILD)/python-reactor.wasm
 WASM_PLAIN := $(BUILD)/python-reactor-plain.wasm
 
 .PHONY: all deps demo test clean distclean
-all: $(WASM) $(WASM_PLAIN)
+all: $(WASM) $(WASM_PLAIN) native
 
 # ---------------------------------------------------------------- setup --
 # Debian packages (and deb-src entries), then the pinned npm packages.
@@ -42,16 +42,23 @@ endif
 # ---------------------------------------------------------------- guest --
 include guest/guest.mk
 
+# --------------------------------------------------------- native host --
+# libpyreactor, the pyreactor command, their tests (hosts/native/native.mk).
+include hosts/native/native.mk
+
 # ---------------------------------------------------------------- demo --
-demo: $(WASM) node_modules/.package-lock.json
+demo: $(WASM) native node_modules/.package-lock.json
 	node hosts/js/demo.mjs
+	@echo
+	@echo "--- the same guest, compiled to native code: build/pyreactor batch ---"
+	build/pyreactor batch < hosts/native/demo.jsonl
 
 # ---------------------------------------------------------------- bench --
 # `make bench`: docs/performance.md and docs/performance.svg (bench/bench.mk).
 include bench/bench.mk
 
 # ---------------------------------------------------------------- tests --
-test: $(WASM) node_modules/.package-lock.json
+test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan node_modules/.package-lock.json
 	@tests/run-all.sh
 
 clean:

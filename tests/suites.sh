@@ -14,6 +14,16 @@ suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vecto
 suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
 suite hostile-node     node tests/js/run-vectors.mjs --name hostile-node --no-shared --vectors tests/hostile -- node hosts/js/cli.mjs batch --timeout-ms 20000 --memory-mb 512
 suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-shared --vectors tests/hostile -- "${deno_batch[@]}" --timeout-ms 20000 --memory-mb 512
+suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors -- build/pyreactor batch
+suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
+suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors
+suite native-api         build/native-tests/test_api
+suite native-sandbox     build/native-tests/test_sandbox tests/native/sandbox
+suite native-traps       build/native-tests/test_traps
+suite native-wasi        build/native-tests/test_wasi
+suite native-json        build/native-tests/test_json
+suite native-cli         tests/native/test_cli.sh build/pyreactor
+suite native-asan        tests/native/run-asan.sh
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs
 suite js-unit-deno     tests/js/deno-test.sh
 suite stdlib           node tests/stdlib/probe.mjs

@@ -1,0 +1,420 @@
+/*
+** guest_call.c -- guest code on the instance's own stack; traps as
+** siglongjmp back to the call. See guest_call.h for the why.
+*/
+#include "guest_call.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GUEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GUEST_ASAN 1
+#endif
+#endif
+#ifdef GUEST_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/* One guest call in progress on this thread. Lives on the caller's stack. */
+typedef struct frame {
+  sigjmp_buf jmp; /* set on the guest stack; traps land here */
+  ucontext_t host, guest;
+  const guest_env *env;
+  void (*fn)(void *);
+  void *arg;
+  volatile int trap;
+  volatile sig_atomic_t in_guest; /* between sigsetjmp and fn's return */
+  volatile sig_atomic_t in_wasm;  /* wasm code (not host code) is running */
+  volatile sig_atomic_t timed_out;
+  uintptr_t seq;                  /* this thread's call number, for timers */
+  struct frame *prev;             /* a sink may call another instance */
+#ifdef GUEST_ASAN
+  void *fake_stack;
+  const void *host_bottom;
+  size_t host_size;
+#endif
+} frame;
+
+static _Thread_local frame *tls_frame;
+static _Thread_local uintptr_t tls_calls;
+
+/* ------------------------------------------------------------ stack -- */
+
+/* Room below the usable stack that no frame may reach. Guest code is built
+** with -fstack-clash-protection, so a frame larger than a page probes its
+** way down and faults here rather than skipping past. */
+#define GUARD_SIZE ((size_t)1 << 20)
+
+int guest_stack_init(guest_stack *st, size_t size)
+{
+  long page = sysconf(_SC_PAGESIZE);
+  size_t p = page > 0 ? (size_t)page : 4096;
+  if (size == 0)
+    size = GUEST_STACK_DEFAULT;
+  size = (size + p - 1) / p * p;
+  if (size < ((size_t)1 << 20) || size > ((size_t)1 << 34))
+    return -1;
+  size_t total = size + GUARD_SIZE;
+  void *base = mmap(NULL, total, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED)
+    return -1;
+  if (mprotect((unsigned char *)base + GUARD_SIZE, size, PROT_READ | PROT_WRITE) != 0) {
+    munmap(base, total);
+    return -1;
+  }
+  st->base = base;
+  st->total = total;
+  st->guard = GUARD_SIZE;
+  return 0;
+}
+
+void guest_stack_release(guest_stack *st)
+{
+  if (st->base != NULL)
+    madvise(st->base + st->guard, st->total - st->guard, MADV_DONTNEED);
+}
+
+void guest_stack_free(guest_stack *st)
+{
+  if (st->base != NULL)
+    munmap(st->base, st->total);
+  st->base = NULL;
+}
+
+/* --------------------------------------------------- fault handling -- */
+
+static struct sigaction old_segv, old_bus;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static int handler_ok;
+
+/* Which trap a fault at `addr` is, or 0 if the fault is not the guest's. */
+static int classify_fault(const guest_env *env, const void *addr)
+{
+  const unsigned char *a = addr;
+  const unsigned char *mem = env->memory != NULL ? env->memory->data : NULL;
+  if (mem != NULL && a >= mem && (size_t)(a - mem) < GUEST_MEMORY_RESERVE)
+    return WASM_RT_TRAP_OOB;
+  const guest_stack *st = env->stack;
+  if (a >= st->base && (size_t)(a - st->base) < st->guard)
+    return WASM_RT_TRAP_EXHAUSTION;
+  return 0;
+}
+
+/* Hands a fault that is not ours to whoever handled it before us (ASan, the
+** embedder), or lets the default action kill the process. */
+static void chain_fault(int sig, siginfo_t *si, void *uc)
+{
+  const struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+  if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) {
+    old->sa_sigaction(sig, si, uc);
+    return;
+  }
+  if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL &&
+      old->sa_handler != SIG_IGN) {
+    old->sa_handler(sig);
+    return;
+  }
+  /* Returning re-executes the faulting instruction with the default action. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, NULL);
+}
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+  frame *f = tls_frame;
+  if (f != NULL && f->in_guest) {
+    int code = classify_fault(f->env, si->si_addr);
+    if (code != 0)
+      siglongjmp(f->jmp, code);
+  }
+  chain_fault(sig, si, uc);
+}
+
+static void install_handler(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  handler_ok = sigaction(SIGSEGV, &sa, &old_segv) == 0 && sigaction(SIGBUS, &sa, &old_bus) == 0;
+}
+
+/* ------------------------------------------------ per-thread altstack -- */
+
+/* A stack overflow fault cannot run its handler on the overflowed stack:
+** every thread that runs guest code needs a signal stack. We install one if
+** the thread has none (ASan and some embedders install their own). */
+static pthread_key_t alt_key;
+static pthread_once_t alt_once = PTHREAD_ONCE_INIT;
+static int alt_key_ok;
+static _Thread_local int alt_ready;
+static _Thread_local void *alt_mem; /* also keeps the block reachable for LSan */
+
+static void alt_release(void *mem)
+{
+  stack_t cur;
+  if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == mem) {
+    stack_t off;
+    memset(&off, 0, sizeof off);
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, NULL);
+  }
+  free(mem);
+}
+
+static void make_alt_key(void)
+{
+  alt_key_ok = pthread_key_create(&alt_key, alt_release) == 0;
+}
+
+static int ensure_altstack(void)
+{
+  if (alt_ready)
+    return 0;
+  stack_t cur;
+  if (sigaltstack(NULL, &cur) != 0)
+    return -1;
+  if (!(cur.ss_flags & SS_DISABLE)) {
+    alt_ready = 1;
+    return 0;
+  }
+  pthread_once(&alt_once, make_alt_key);
+  if (!alt_key_ok)
+    return -1;
+  size_t size = 64 * 1024;
+  long min = sysconf(_SC_SIGSTKSZ);
+  if (min > 0 && (size_t)min * 4 > size)
+    size = (size_t)min * 4;
+  void *mem = malloc(size);
+  if (mem == NULL)
+    return -1;
+  stack_t ss;
+  memset(&ss, 0, sizeof ss);
+  ss.ss_sp = mem;
+  ss.ss_size = size;
+  if (sigaltstack(&ss, NULL) != 0 || pthread_setspecific(alt_key, mem) != 0) {
+    free(mem);
+    return -1;
+  }
+  alt_mem = mem;
+  alt_ready = 1;
+  return 0;
+}
+
+/* ---------------------------------------------------------- timeouts -- */
+
+static void guest_stack_check(void);
+
+static struct sigaction old_timeout;
+static pthread_once_t timeout_once = PTHREAD_ONCE_INIT;
+static int timeout_ok;
+
+/* The timer's value is the number of the call it was armed for (not the
+** frame's address, which the next call may reuse): a signal that arrives
+** after its call ended finds no such call on this thread and is dropped. */
+static void on_timeout(int sig, siginfo_t *si, void *uc)
+{
+  uintptr_t target = si->si_code == SI_TIMER ? (uintptr_t)si->si_value.sival_ptr : 0;
+  for (frame *f = tls_frame; f != NULL; f = f->prev) {
+    if (target == 0 || f->seq != target)
+      continue;
+    f->timed_out = 1;
+    if (f == tls_frame && f->in_guest && f->in_wasm)
+      siglongjmp(f->jmp, GUEST_TRAP_TIMEOUT);
+    return;
+  }
+  if (target == 0 && (old_timeout.sa_flags & SA_SIGINFO) && old_timeout.sa_sigaction != NULL)
+    old_timeout.sa_sigaction(sig, si, uc);
+}
+
+static void install_timeout_handler(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_timeout;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK; /* no SA_RESTART: sleeps end early */
+  sigemptyset(&sa.sa_mask);
+  timeout_ok = sigaction(GUEST_TIMEOUT_SIGNAL, &sa, &old_timeout) == 0;
+}
+
+/* A one-shot timer that signals this thread, for frame f. */
+static int arm_timeout(frame *f, timer_t *timer)
+{
+  pthread_once(&timeout_once, install_timeout_handler);
+  if (!timeout_ok)
+    return -1;
+  struct sigevent ev;
+  memset(&ev, 0, sizeof ev);
+  ev.sigev_notify = SIGEV_THREAD_ID;
+  ev.sigev_signo = GUEST_TIMEOUT_SIGNAL;
+  ev.sigev_value.sival_ptr = (void *)f->seq;
+  ev._sigev_un._tid = gettid();
+  if (timer_create(CLOCK_MONOTONIC, &ev, timer) != 0)
+    return -1;
+  uint32_t ms = f->env->timeout_ms;
+  struct itimerspec when;
+  memset(&when, 0, sizeof when);
+  when.it_value.tv_sec = ms / 1000;
+  when.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+  if (timer_settime(*timer, 0, &when, NULL) != 0) {
+    timer_delete(*timer);
+    return -1;
+  }
+  return 0;
+}
+
+void guest_wasm_enter(void)
+{
+  frame *f = tls_frame;
+  if (f == NULL)
+    return;
+  /* In this order: a signal between the two finds in_wasm set and ends the
+  ** call itself; nothing here holds anything. */
+  f->in_wasm = 1;
+  if (f->timed_out)
+    guest_trap(GUEST_TRAP_TIMEOUT);
+}
+
+void guest_wasm_leave(void)
+{
+  if (tls_frame != NULL)
+    tls_frame->in_wasm = 0;
+}
+
+void guest_import_enter(void)
+{
+  guest_stack_check();
+  guest_wasm_leave();
+}
+
+void guest_import_leave(void)
+{
+  guest_wasm_enter();
+}
+
+int guest_interrupted(void)
+{
+  return tls_frame != NULL && tls_frame->timed_out;
+}
+
+/* ----------------------------------------------------- stack switch -- */
+
+static void trampoline(void)
+{
+  frame *volatile f = tls_frame;
+#ifdef GUEST_ASAN
+  __sanitizer_finish_switch_fiber(NULL, &f->host_bottom, &f->host_size);
+#endif
+  int code = sigsetjmp(f->jmp, 1);
+  if (code == 0) {
+    f->in_guest = 1;
+    f->fn(f->arg);
+  } else {
+    f->trap = code;
+  }
+  f->in_guest = 0;
+#ifdef GUEST_ASAN
+  __sanitizer_start_switch_fiber(NULL, f->host_bottom, f->host_size);
+#endif
+  /* Returning resumes f->host through uc_link. */
+}
+
+int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
+{
+  pthread_once(&handler_once, install_handler);
+  if (!handler_ok || ensure_altstack() != 0)
+    return GUEST_TRAP_HOST_SETUP;
+  frame f;
+  memset(&f, 0, sizeof f);
+  f.env = env;
+  f.fn = fn;
+  f.arg = arg;
+  f.prev = tls_frame;
+  f.seq = ++tls_calls;
+  if (getcontext(&f.guest) != 0)
+    return GUEST_TRAP_HOST_SETUP;
+  f.guest.uc_stack.ss_sp = env->stack->base + env->stack->guard;
+  f.guest.uc_stack.ss_size = env->stack->total - env->stack->guard;
+  f.guest.uc_link = &f.host;
+  makecontext(&f.guest, trampoline, 0);
+  tls_frame = &f; /* before the timer: its signal looks the call up */
+  timer_t timer;
+  bool timed = env->timeout_ms > 0;
+  if (timed && arm_timeout(&f, &timer) != 0) {
+    tls_frame = f.prev;
+    return GUEST_TRAP_HOST_SETUP;
+  }
+#ifdef GUEST_ASAN
+  __sanitizer_start_switch_fiber(&f.fake_stack, f.guest.uc_stack.ss_sp, f.guest.uc_stack.ss_size);
+#endif
+  int rc = swapcontext(&f.host, &f.guest);
+#ifdef GUEST_ASAN
+  __sanitizer_finish_switch_fiber(f.fake_stack, NULL, NULL);
+#endif
+  if (timed)
+    timer_delete(timer); /* a signal still pending finds no call */
+  tls_frame = f.prev;
+  if (rc != 0)
+    return GUEST_TRAP_HOST_SETUP;
+  return f.trap;
+}
+
+_Noreturn void guest_trap(int code)
+{
+  frame *f = tls_frame;
+  if (f == NULL || !f->in_guest)
+    abort(); /* a trap outside any guest call is a host bug */
+  siglongjmp(f->jmp, code != 0 ? code : GUEST_TRAP_HOST_SETUP);
+}
+
+static void guest_stack_check(void)
+{
+  frame *f = tls_frame;
+  if (f == NULL || !f->in_guest)
+    return;
+  const guest_stack *st = f->env->stack;
+  uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+  uintptr_t low = (uintptr_t)(st->base + st->guard);
+  if (here >= low && here - low < GUEST_HOST_STACK_MARGIN)
+    guest_trap(WASM_RT_TRAP_EXHAUSTION);
+}
+
+const guest_env *guest_current(void)
+{
+  return tls_frame != NULL ? tls_frame->env : NULL;
+}
+
+const char *guest_trap_text(int code)
+{
+  switch (code) {
+  case WASM_RT_TRAP_OOB: return "out-of-bounds memory access";
+  case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+  case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+  case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+  case WASM_RT_TRAP_UNREACHABLE: return "unreachable executed";
+  case WASM_RT_TRAP_CALL_INDIRECT: return "invalid indirect call";
+  case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught wasm exception";
+  case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+  case GUEST_TRAP_PROC_EXIT: return "the guest called proc_exit";
+  case GUEST_TRAP_HOST_NOMEM: return "the host ran out of memory for the guest";
+  case GUEST_TRAP_HOST_SETUP: return "the host could not switch to the guest stack";
+  case GUEST_TRAP_TIMEOUT: return "the call ran out of time";
+  default: return "unknown trap";
+  }
+}

@@ -1,0 +1,392 @@
+/*
+** pyreactor_cli.c -- the `pyreactor` command.
+**
+**   pyreactor [OPTIONS] batch
+**   pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]
+**
+** batch implements the batch protocol of ABI.md (JSON Lines in, one result
+** line out per request; user output to stderr). call registers FILE as a
+** module named after its stem and prints the JSON result of stem.FUNC.
+*/
+#include "batch_request.h"
+#include "pyreactor.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_PYERR 1 /* call: the function raised */
+#define EXIT_USAGE 2
+#define EXIT_HOST 3  /* the instance could not be opened or trapped */
+
+static const char usage[] =
+  "usage: pyreactor [OPTIONS] batch\n"
+  "       pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]\n"
+  "       pyreactor --help\n"
+  "\n"
+  "Runs sandboxed Python 3.11 (python-reactor.wasm compiled to native code).\n"
+  "\n"
+  "  batch   read JSON Lines requests on stdin ({\"op\",\"name\",\"code\",\"args\"}),\n"
+  "          write one result line per request on stdout; guest output goes\n"
+  "          to stderr\n"
+  "  call    register FILE.py as module <stem>, call <stem>.FUNC with\n"
+  "          ARGS_JSON (a JSON array or object, default []), print the JSON\n"
+  "          result; guest output goes to stdout/stderr\n"
+  "\n"
+  "options (the guest sees nothing of the host unless granted here):\n"
+  "  --dir HOST[:GUEST][:ro]  grant directory HOST, seen as GUEST (default\n"
+  "                           HOST); :ro makes it read-only. Repeatable.\n"
+  "  --env NAME=VALUE         set a guest environment variable. Repeatable.\n"
+  "  --timeout-ms N           time limit per request; past it: error Timeout\n"
+  "                           and a rebuilt instance (default: none)\n"
+  "  --memory-mb N            cap on guest memory: MemoryError in Python\n"
+  "                           (default: 4096, the wasm32 maximum)\n"
+  "  --stack-size-mb N        native stack for guest code (default 64)\n"
+  "  --help                   show this help\n"
+  "\n"
+  "exit status: 0 ok, 1 the Python call failed (call), 2 bad usage,\n"
+  "3 the instance could not be opened or the call trapped (call).\n";
+
+typedef struct cli {
+  pyreactor_dir *dirs;
+  size_t n_dirs;
+  const char **env;
+  size_t n_env;
+  size_t stack_size, memory_limit;
+  unsigned timeout_ms;
+  const char *pos[4];
+  size_t n_pos;
+} cli;
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+  fprintf(stderr, "pyreactor: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'pyreactor --help'.\n");
+  return EXIT_USAGE;
+}
+
+/* HOST[:GUEST][:ro]. The string is modified in place (it is argv's). */
+static int parse_dir(char *spec, pyreactor_dir *d)
+{
+  size_t n = strlen(spec);
+  d->read_only = 0;
+  if (n > 3 && strcmp(spec + n - 3, ":ro") == 0) {
+    spec[n - 3] = '\0';
+    d->read_only = 1;
+  } else if (n > 3 && strcmp(spec + n - 3, ":rw") == 0) {
+    spec[n - 3] = '\0';
+  }
+  char *colon = strchr(spec, ':');
+  d->host_path = spec;
+  d->guest_path = NULL;
+  if (colon != NULL) {
+    *colon = '\0';
+    d->guest_path = colon + 1;
+  }
+  if (d->host_path[0] == '\0' || (d->guest_path != NULL && d->guest_path[0] == '\0'))
+    return -1;
+  return 0;
+}
+
+static int parse_mb(const char *s, size_t *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v == 0 || v > (1ull << 24))
+    return -1;
+  *out = (size_t)v << 20;
+  return 0;
+}
+
+static int parse_ms(const char *s, unsigned *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 86400000ul)
+    return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+/* Options may come before or after the command; "--" ends them. */
+static int parse_args(int argc, char **argv, cli *c)
+{
+  bool options = true;
+  for (int i = 1; i < argc; i++) {
+    char *a = argv[i];
+    if (!options || strncmp(a, "--", 2) != 0) {
+      if (c->n_pos == 4)
+        return bad_usage("too many arguments: %s", a);
+      c->pos[c->n_pos++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      options = false;
+      continue;
+    }
+    if (strcmp(a, "--help") == 0) {
+      fputs(usage, stdout);
+      exit(0);
+    }
+    if (i + 1 >= argc)
+      return bad_usage("%s needs a value", a);
+    char *v = argv[++i];
+    if (strcmp(a, "--dir") == 0) {
+      if (parse_dir(v, &c->dirs[c->n_dirs++]) != 0)
+        return bad_usage("bad --dir %s (want HOST[:GUEST][:ro])", v);
+    } else if (strcmp(a, "--env") == 0) {
+      if (v[0] == '=' || strchr(v, '=') == NULL)
+        return bad_usage("bad --env %s (want NAME=VALUE)", v);
+      c->env[c->n_env++] = v;
+    } else if (strcmp(a, "--stack-size-mb") == 0) {
+      if (parse_mb(v, &c->stack_size) != 0)
+        return bad_usage("bad --stack-size-mb %s", v);
+    } else if (strcmp(a, "--memory-mb") == 0) {
+      if (parse_mb(v, &c->memory_limit) != 0)
+        return bad_usage("bad --memory-mb %s", v);
+    } else if (strcmp(a, "--timeout-ms") == 0) {
+      if (parse_ms(v, &c->timeout_ms) != 0)
+        return bad_usage("bad --timeout-ms %s", v);
+    } else {
+      return bad_usage("unknown option %s", a);
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- sinks -- */
+
+static void to_file(void *user, const char *data, size_t len)
+{
+  FILE *f = user;
+  fwrite(data, 1, len, f);
+  fflush(f);
+}
+
+static void to_stdout(void *user, const char *data, size_t len)
+{
+  (void)user;
+  to_file(stdout, data, len);
+}
+
+static void to_stderr(void *user, const char *data, size_t len)
+{
+  (void)user;
+  to_file(stderr, data, len);
+}
+
+static int open_instance(const cli *c, bool batch, pyreactor **p)
+{
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  o.dirs = c->dirs;
+  o.n_dirs = c->n_dirs;
+  o.env = c->env;
+  o.n_env = c->n_env;
+  o.stack_size = c->stack_size;
+  o.memory_limit = c->memory_limit;
+  o.timeout_ms = c->timeout_ms;
+  o.stdout_sink = batch ? to_stderr : to_stdout;
+  o.stderr_sink = to_stderr;
+  int rc = pyreactor_open(&o, p);
+  if (rc != PYREACTOR_OK) {
+    fprintf(stderr, "pyreactor: cannot start: %s\n", pyreactor_errmsg(*p));
+    pyreactor_close(*p);
+    return EXIT_HOST;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- batch -- */
+
+static void emit(char *line, size_t len)
+{
+  if (line == NULL) {
+    fputs("{\"tag\":\"err\",\"error\":{\"type\":\"MemoryError\",\"message\":\"out of memory\"}}\n",
+          stdout);
+  } else {
+    fwrite(line, 1, len, stdout);
+    fputc('\n', stdout);
+  }
+  fflush(stdout);
+  free(line);
+}
+
+static bool blank(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+      return false;
+  return true;
+}
+
+static void batch_line(pyreactor *p, const char *line, size_t len)
+{
+  batch_request req;
+  size_t out_len = 0;
+  char *out = NULL;
+  int rc = batch_request_parse(line, len, &req);
+  if (rc == BATCH_OK) {
+    int code = pyreactor_call(p, req.op, req.name, req.name_len, req.text, req.text_len);
+    size_t tlen;
+    const char *text = pyreactor_result(p, &tlen);
+    out = batch_result_line(code, text, tlen, &out_len);
+  } else if (rc == BATCH_INVALID) {
+    out = batch_invalid_line(req.error, &out_len);
+  }
+  emit(out, out_len);
+  batch_request_free(&req);
+}
+
+static int run_batch(const cli *c)
+{
+  pyreactor *p;
+  int rc = open_instance(c, true, &p);
+  if (rc != 0)
+    return rc;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, stdin)) >= 0) {
+    if (!blank(line, (size_t)n))
+      batch_line(p, line, (size_t)n);
+  }
+  free(line);
+  pyreactor_close(p);
+  return 0;
+}
+
+/* -------------------------------------------------------------- call -- */
+
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return NULL;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 65536;
+      char *grown = realloc(buf, cap + 1);
+      if (grown == NULL) {
+        free(buf);
+        fclose(f);
+        return NULL;
+      }
+      buf = grown;
+    }
+    size_t k = fread(buf + n, 1, cap - n, f);
+    n += k;
+    if (k == 0)
+      break;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+/* "dir/name.py" -> "name" (a new string). */
+static char *module_name(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base != NULL ? base + 1 : path;
+  size_t n = strlen(base);
+  if (n > 3 && strcmp(base + n - 3, ".py") == 0)
+    n -= 3;
+  char *name = malloc(n + 1);
+  if (name != NULL) {
+    memcpy(name, base, n);
+    name[n] = '\0';
+  }
+  return name;
+}
+
+static int report(pyreactor *p, int code)
+{
+  if (code == PYREACTOR_OK) {
+    puts(pyreactor_result(p, NULL));
+    return 0;
+  }
+  fprintf(stderr, "%s\n", pyreactor_errmsg(p));
+  const char *tb = pyreactor_error_traceback(p);
+  if (tb != NULL)
+    fprintf(stderr, "%s", tb);
+  return code == PYREACTOR_ERR ? EXIT_PYERR : EXIT_HOST;
+}
+
+static int call_in(pyreactor *p, const char *mod, const char *code, size_t code_len,
+                   const char *func, const char *args)
+{
+  int rc = pyreactor_call(p, PYREACTOR_OP_REGISTER_MODULE, mod, strlen(mod), code, code_len);
+  if (rc != PYREACTOR_OK)
+    return report(p, rc);
+  size_t n = strlen(mod) + strlen(func) + 2;
+  char *target = malloc(n);
+  if (target == NULL)
+    return EXIT_HOST;
+  snprintf(target, n, "%s.%s", mod, func);
+  rc = pyreactor_apply_def(p, target, args);
+  free(target);
+  return report(p, rc);
+}
+
+static int run_call(const cli *c)
+{
+  if (c->n_pos < 3 || c->n_pos > 4)
+    return bad_usage("call needs FILE.py FUNC [ARGS_JSON]%s", "");
+  const char *file = c->pos[1], *func = c->pos[2];
+  const char *args = c->n_pos == 4 ? c->pos[3] : "[]";
+  size_t code_len;
+  char *code = read_file(file, &code_len);
+  if (code == NULL) {
+    fprintf(stderr, "pyreactor: cannot read %s: %s\n", file, strerror(errno));
+    return EXIT_USAGE;
+  }
+  char *mod = module_name(file);
+  pyreactor *p;
+  int rc = mod == NULL ? EXIT_HOST : open_instance(c, false, &p);
+  if (rc == 0) {
+    rc = call_in(p, mod, code, code_len, func, args);
+    pyreactor_close(p);
+  }
+  free(mod);
+  free(code);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  cli c;
+  memset(&c, 0, sizeof c);
+  /* At most one --dir / --env per argument: argc bounds the arrays. */
+  c.dirs = calloc((size_t)argc, sizeof *c.dirs);
+  c.env = calloc((size_t)argc, sizeof *c.env);
+  if (c.dirs == NULL || c.env == NULL)
+    return EXIT_HOST;
+  int rc = parse_args(argc, argv, &c);
+  if (rc == 0) {
+    if (c.n_pos == 0)
+      rc = bad_usage("missing command (batch or call)%s", "");
+    else if (strcmp(c.pos[0], "batch") == 0)
+      rc = c.n_pos == 1 ? run_batch(&c) : bad_usage("batch takes no arguments%s", "");
+    else if (strcmp(c.pos[0], "call") == 0)
+      rc = run_call(&c);
+    else
+      rc = bad_usage("unknown command %s", c.pos[0]);
+  }
+  free(c.dirs);
+  free(c.env);
+  return rc;
+}

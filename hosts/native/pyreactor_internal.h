@@ -1,0 +1,98 @@
+/*
+** pyreactor_internal.h -- the instance behind the opaque `pyreactor *`.
+*/
+#ifndef PYREACTOR_INTERNAL_H
+#define PYREACTOR_INTERNAL_H
+
+#include "pyreactor.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest_call.h"
+#include "python_reactor.h"
+#include "wasi.h"
+
+/* State of host.callback for the apply in flight (the import's instance
+** type is named by the generated code). */
+struct Z_host_instance_t {
+  uint32_t expect_id; /* id passed to the apply in flight */
+  uint32_t calls;     /* callbacks seen during it */
+  uint32_t record;    /* the record the last callback delivered */
+  bool id_mismatch;   /* a callback came with another id */
+};
+
+/* One successful register_* / unregister_*, kept for replay after a trap.
+** Replayed in order and never compacted: a def may hold on to a module
+** version that a later register_module replaced. */
+typedef struct reg_entry {
+  pyreactor_op op;
+  char *name;
+  size_t name_len;
+  char *code; /* NULL for unregister_* */
+  size_t code_len;
+} reg_entry;
+
+struct pyreactor {
+  Z_python_reactor_instance_t guest; /* generated layout; zeroed when not live */
+  struct Z_host_instance_t host;
+  wasi_ctx wasi;
+  guest_stack stack;
+  guest_env env;
+  bool live; /* instantiated, _initialize done */
+  bool busy; /* inside a call: re-entry from a sink is refused */
+
+  /* What every (re)built guest gets, copied from pyreactor_options. */
+  wasi_grant *grants;
+  size_t n_grants;
+  char *env_block;
+  char *stdin_data;
+  wasi_config wcfg;
+  uint32_t memory_limit_mib; /* for the guest's own set_memory_limit; 0: none */
+  size_t memory_limit;       /* bytes, 0: none */
+
+  reg_entry *log;
+  size_t n_log, cap_log;
+
+  /* The last call's outcome; text is NUL-terminated, owned here. */
+  int code;
+  char *text;
+  size_t text_len;
+  bool err_parsed;
+  char *err_type, *err_message, *err_traceback, *errmsg;
+
+  uint32_t next_id;
+  unsigned long rebuilds, replay_failures;
+};
+
+/* pyreactor_instance.c */
+int pyr_create_guest(pyreactor *p);
+void pyr_destroy_guest(pyreactor *p);
+/* After a trap: fresh guest, registrations replayed. OK or a host code. */
+int pyr_rebuild(pyreactor *p);
+
+/* pyreactor_calls.c: runs one export in the guest; fills out/out_len (a
+** malloc'ed copy of the result text) and returns a PYREACTOR_* code. For a
+** trap, *trap gets the trap code. */
+typedef struct pyr_outcome {
+  int code;
+  char *text;
+  size_t text_len;
+  int trap;
+} pyr_outcome;
+void pyr_run(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
+             const char *text, size_t text_len, pyr_outcome *out);
+int pyr_log_append(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
+                   const char *code, size_t code_len);
+void pyr_log_free(pyreactor *p);
+
+/* pyreactor_result.c */
+void pyr_result_clear(pyreactor *p);
+/* Sets the last result; takes ownership of text (NULL: out of memory). */
+void pyr_result_set(pyreactor *p, int code, char *text, size_t len);
+/* Sets a host-made error {"type","message"} as the last result. */
+void pyr_result_error(pyreactor *p, int code, const char *type, const char *message);
+/* The error object text for a trap. */
+char *pyr_trap_text(const pyreactor *p, int trap, size_t *len);
+
+#endif

@@ -1,0 +1,170 @@
+# wasm2c-split.awk -- splits wasm2c's single C file into one "main" file and
+# N parts holding the function bodies, so that gcc compiles several small
+# translation units instead of one huge one.
+#
+# Why: wasm2c (wabt 1.0.32) makes every wasm function a `static` C function
+# in one file (~90 MB, 6000+ functions, 80000 data segments); gcc -O2 spent
+# 18 minutes and 14 GB on it, nearly all in init_memories (see "Data
+# segments" below); with that fixed and the functions spread over 8 files,
+# about 70 s on 2 cores and ~400 MB per compiler.
+#
+# How: the functions become hidden-visibility globals (declared in every
+# part), `func_types` becomes a hidden global defined in main. The parts are
+# linked with `ld -r` and `objcopy --localize-hidden`, so the final object
+# exports exactly what the unsplit one did.
+#
+#   awk -v parts=N -v out=DIR -f wasm2c-split.awk python_reactor.c python_reactor.c
+# writes DIR/decls.h, DIR/main.c, DIR/data.c and DIR/part_0.c .. part_{N-1}.c. Exits non-zero if
+# the file does not have the shape this script knows.
+
+function flush_header(text) {
+  # text: a whole top-level declaration or definition header of a w2c_ function
+  sub(/^static /, "", text)
+  return "__attribute__((visibility(\"hidden\"))) " text
+}
+
+# Bodies go to the parts in file order, each part taking about 1/N of the
+# bytes: wasm2c keeps the wasm's function order, which is the link order, so
+# functions of one C source file stay together and gcc can still inline
+# among them (round-robin cost the JSON round trip ~15%).
+function next_part() {
+  if (target < parts - 1 && size[target] >= budget) target++
+  return target
+}
+
+# Pass 1 (the file is given twice): the total size of the function bodies.
+NR == FNR {
+  if (p1 == "body") { total += length($0) + 1; if ($0 == "}") p1 = "" }
+  else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) p1 = "header"
+  if (p1 == "header" && /[{;]$/) p1 = /\{$/ ? "body" : ""
+  next
+}
+FNR == 1 { budget = total / parts }
+
+BEGIN {
+  if (parts < 1 || out == "") { print "usage: -v parts=N -v out=DIR" > "/dev/stderr"; exit 2 }
+  target = 0
+  state = "prelude"
+  decls = out "/decls.h"
+  main = out "/main.c"
+  data = out "/data.c"
+  for (i = 0; i < parts; i++) { size[i] = 0; part[i] = out "/part_" i ".c" }
+  print "/* prelude and declarations shared by every part */" > decls
+  print "#include \"decls.h\"" > main
+  print "#include \"decls.h\"" > data
+  for (i = 0; i < parts; i++) print "#include \"decls.h\"" > part[i]
+  bodies = 0
+}
+
+# The prelude: macros and static inline helpers, shared by every file.
+state == "prelude" {
+  if ($0 == "static bool s_module_initialized = false;") {
+    state = "top"
+    print "extern __attribute__((visibility(\"hidden\"))) u32 func_types[];" > decls
+    print > main
+    next
+  }
+  print > decls
+  next
+}
+
+# A header of a w2c_ function, possibly over several lines.
+state == "top" && /^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/ {
+  header = $0
+  while (header !~ /[{;]$/) {
+    if ((getline line) <= 0) { print "unterminated header" > "/dev/stderr"; exit 1 }
+    header = header "\n" line
+  }
+  if (header ~ /;$/) { print flush_header(header) > decls; next }
+  print flush_header(header) > part[next_part()]
+  state = "body"
+  bodies++
+  next
+}
+
+state == "body" {
+  if (index($0, "data_segment_data_")) { print "a function uses a data segment" > "/dev/stderr"; exit 1 }
+  print > part[target]
+  size[target] += length($0) + 1
+  if ($0 == "}") state = "top"
+  next
+}
+
+# Data segments: wasm2c writes each of them (80000 here) as a brace list of
+# hex bytes and copies each with its own LOAD_DATA line in init_memories.
+# gcc needs a tree node per byte of such lists, and at -O2 it took 10 minutes
+# and 14 GB on that one function. Here all segments become one string
+# literal in data.c and init_memories a loop over a table of (address,
+# size, offset in the blob): same copies, same bounds checks, same order.
+state == "top" && /^static const u8 data_segment_data_w2c_d[0-9]+\[\] = \{$/ {
+  name = $4
+  sub(/\[\]$/, "", name)
+  if (!blob_open) { print "static const u8 blob[] =" > data; blob_open = 1 }
+  seg_at[name] = blob_len + 0
+  state = "data"
+  next
+}
+
+state == "data" {
+  if ($0 == "};") { state = "top"; next }
+  line = $0
+  blob_len += gsub(/0x/, "\\x", line)
+  gsub(/[ ,]/, "", line)
+  print "  \"" line "\"" > data
+  next
+}
+
+state == "top" && /^static void init_memories\(Z_python_reactor_instance_t\* instance\) \{$/ {
+  print (blob_open ? "  \"\";" : "static const u8 blob[] = \"\";") > data
+  print "static const struct { u32 addr, size, at; } segments[] = {" > data
+  print "__attribute__((visibility(\"hidden\"))) void init_memories(Z_python_reactor_instance_t* instance);" > main
+  pre = ""; post = ""; loads = 0
+  state = "init_memories"
+  next
+}
+
+state == "init_memories" && /^  LOAD_DATA\(instance->w2c_memory, [0-9]+u, data_segment_data_w2c_d[0-9]+, [0-9]+\);$/ {
+  if (post != "") { print "code between LOAD_DATA lines" > "/dev/stderr"; exit 1 }
+  split($0, f, /[(), ]+/)
+  if (!(f[5] in seg_at)) { print "LOAD_DATA of unknown segment " f[5] > "/dev/stderr"; exit 1 }
+  a = f[4] + 0
+  if (loads == 0 || a < lo) lo = a
+  if (loads == 0 || a + f[6] > hi) hi = a + f[6]
+  print "  {" f[4] ", " f[6] ", " seg_at[f[5]] "}," > data
+  loads++
+  next
+}
+
+state == "init_memories" {
+  if ($0 == "}") {
+    print "};" > data
+    print "void pyreactor_rt_prefault(wasm_rt_memory_t *memory, u64 start, u64 len);" > data
+    print "__attribute__((visibility(\"hidden\"))) void init_memories(Z_python_reactor_instance_t* instance) {" > data
+    printf "%s", pre > data
+    if (loads > 0) {
+      # Fault the pages in with one call rather than one fault per page:
+      # opening an instance went from ~27 ms to ~9 ms (RSS unchanged).
+      print "  pyreactor_rt_prefault(&instance->w2c_memory, " lo "u, " (hi - lo) "u);" > data
+      print "  for (size_t i = 0; i < sizeof segments / sizeof segments[0]; i++)" > data
+      print "    LOAD_DATA(instance->w2c_memory, segments[i].addr, blob + segments[i].at, segments[i].size);" > data
+    }
+    printf "%s", post > data
+    print "}" > data
+    state = "top"
+    next
+  }
+  if (loads == 0) pre = pre $0 "\n"; else post = post $0 "\n"
+  next
+}
+
+state == "top" && /^static u32 func_types\[[0-9]+\];$/ {
+  sub(/^static /, "__attribute__((visibility(\"hidden\"))) ")
+  print > main
+  next
+}
+
+state == "top" { print > main }
+
+END {
+  if (state != "top" || bodies == 0) { print "unexpected shape: state " state ", " bodies " bodies" > "/dev/stderr"; exit 1 }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The native suites against the AddressSanitizer + UndefinedBehaviorSanitizer
+# build in build/asan/ (`make native-asan`). Host-side C is instrumented; the
+# wasm2c object is not.
+#
+# wasm2c-compiled code reports out-of-bounds accesses and stack exhaustion
+# by faulting, and our SIGSEGV handler turns those faults into traps.
+# allow_user_segv_handler=1 lets that handler replace ASan's (ASan's is still
+# called, through our chaining, for faults that are not the guest's).
+set -u
+cd "$(dirname "$0")/../.."
+export ASAN_OPTIONS=allow_user_segv_handler=1:handle_segv=1:detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+A=build/asan
+passed=0 failed=0
+
+run() {
+  local name=$1; shift
+  local out rc p f
+  out=$("$@" 2>&1 </dev/null)
+  rc=$?
+  read -r p f < <(grep -oE '[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1 | awk '{print $1, $3}')
+  p=${p:-0} f=${f:-1}
+  # Any sanitizer report fails the suite even if the program carried on.
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
+    f=$((f + 1))
+    grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out" | head -40
+  fi
+  if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+  echo "asan/$name: $p passed, $f failed"
+  if [[ $f -ne 0 ]]; then tail -15 <<<"$out" | sed 's/^/    | /'; fi
+  passed=$((passed + p)) failed=$((failed + f))
+}
+
+run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tests/vectors -- $A/pyreactor batch
+run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors
+run hostile node tests/js/run-vectors.mjs --name native-asan-hostile --no-shared --vectors tests/hostile -- $A/pyreactor batch --timeout-ms 20000 --memory-mb 512
+run api $A/test_api
+run sandbox $A/test_sandbox tests/native/sandbox
+run traps $A/test_traps
+run wasi $A/test_wasi
+run json $A/test_json
+run cli tests/native/test_cli.sh $A/pyreactor
+
+echo "native-asan: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

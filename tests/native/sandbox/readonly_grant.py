@@ -1,0 +1,47 @@
+import errno
+import os
+
+def refused(fn, *args):
+    try:
+        fn(*args)
+    except OSError as e:
+        return e.errno in (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTCAPABLE)
+    return False
+
+def write_file(path, mode='w'):
+    with open(path, mode) as f:
+        f.write('x')
+
+def probe():
+    with open('/ro/file.txt') as f:
+        if f.read() != 'read me':
+            return 'cannot read the read-only grant'
+    if sorted(os.listdir('/ro')) != ['file.txt', 'subdir']:
+        return f'unexpected listing {os.listdir("/ro")}'
+    checks = {
+        'overwrite': (write_file, '/ro/file.txt'),
+        'append': (write_file, '/ro/file.txt', 'a'),
+        'read+write': (write_file, '/ro/file.txt', 'r+'),
+        'create': (write_file, '/ro/new.txt'),
+        'exclusive create': (write_file, '/ro/new.txt', 'x'),
+        'unlink': (os.remove, '/ro/file.txt'),
+        'rename': (os.rename, '/ro/file.txt', '/ro/moved.txt'),
+        'rename out': (os.rename, '/ro/file.txt', '/rw/stolen.txt'),
+        'rename in': (os.rename, '/rw/inner.txt', '/ro/planted.txt'),
+        'mkdir': (os.mkdir, '/ro/newdir'),
+        'rmdir': (os.rmdir, '/ro/subdir'),
+        'utime': (os.utime, '/ro/file.txt', (0, 0)),
+        'symlink': (os.symlink, 'file.txt', '/ro/link'),
+        'hard link out': (os.link, '/ro/file.txt', '/rw/hardlink'),
+        'truncate': (os.truncate, '/ro/file.txt', 0),
+    }
+    for what, (fn, *args) in checks.items():
+        if not refused(fn, *args):
+            return f'read-only grant allowed {what}'
+    # EROFS specifically for the plain write cases.
+    try:
+        write_file('/ro/file.txt')
+    except OSError as e:
+        if e.errno != errno.EROFS:
+            return f'overwrite gave errno {e.errno}, want EROFS ({errno.EROFS})'
+    return True

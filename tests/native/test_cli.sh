@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The `pyreactor` command: usage errors, `call`, grants through --dir/--env,
+# and the batch protocol's edge cases (the vectors cover the rest).
+#   tests/native/test_cli.sh [PATH_TO_PYREACTOR]
+set -u
+bin=${1:-build/pyreactor}
+tmp=$(mktemp -d /tmp/pyreactor-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "    | $l"; done; }
+
+# run NAME EXPECTED_STATUS CMD... ; leaves $out, $err
+run() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  status=$?
+  out=$(cat "$tmp/out") err=$(cat "$tmp/err")
+  if [[ $status -ne $want ]]; then
+    fail "$name: exit $status, want $want" "stdout: ${out:0:300}" "stderr: ${err:0:300}"
+    return 1
+  fi
+  return 0
+}
+has() { # NAME HAYSTACK NEEDLE
+  if [[ $2 == *"$3"* ]]; then ok; else fail "$1: missing '$3'" "${2:0:400}"; fi
+}
+is() { # NAME GOT WANT
+  if [[ $2 == "$3" ]]; then ok; else fail "$1: got '${2:0:300}', want '$3'"; fi
+}
+
+# ----------------------------------------------------------------- usage --
+run help 0 "$bin" --help && has help "$out" "usage: pyreactor"
+run no-args 2 "$bin" && has no-args "$err" "missing command"
+run bad-option 2 "$bin" --bogus batch && has bad-option "$err" "unknown option --bogus"
+run bad-command 2 "$bin" frobnicate && has bad-command "$err" "unknown command frobnicate"
+run dir-no-value 2 "$bin" batch --dir && has dir-no-value "$err" "--dir needs a value"
+run bad-dir 2 "$bin" --dir :x batch && has bad-dir "$err" "bad --dir"
+run missing-dir 3 "$bin" --dir /nonexistent/pyreactor batch && has missing-dir "$err" "cannot open directory /nonexistent/pyreactor"
+run bad-env 2 "$bin" --env NOEQUALS batch && has bad-env "$err" "bad --env"
+run call-short 2 "$bin" call only.py && has call-short "$err" "call needs FILE.py FUNC"
+run call-nofile 2 "$bin" call "$tmp/nope.py" f && has call-nofile "$err" "cannot read"
+run batch-args 2 "$bin" batch extra && has batch-args "$err" "batch takes no arguments"
+
+# ------------------------------------------------------------------ call --
+cat >"$tmp/calc.py" <<'PY'
+import os
+
+def add(a, b=10):
+    print('adding', a, b)
+    return {'sum': a + b, 'big': 2**70}
+
+def fail():
+    return 1 / 0
+
+def env():
+    return dict(os.environ)
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+def write(path):
+    with open(path, 'w') as f:
+        f.write('x')
+    return 'written'
+PY
+run call 0 "$bin" call "$tmp/calc.py" add '[1, 2]' &&
+  is call-result "$(tail -1 <<<"$out")" '{"sum":3,"big":1180591620717411303424}' &&
+  is call-print "$(head -1 <<<"$out")" 'adding 1 2'
+run call-kwargs 0 "$bin" call "$tmp/calc.py" add '{"a": 5}' && has call-kwargs "$out" '"sum":15'
+run call-missing-arg 1 "$bin" call "$tmp/calc.py" add
+run call-error 1 "$bin" call "$tmp/calc.py" fail && has call-error "$err" "ZeroDivisionError: division by zero" &&
+  has call-traceback "$err" "Traceback"
+run call-env-none 0 "$bin" call "$tmp/calc.py" env && is call-env-none "$out" '{}'
+run call-env 0 "$bin" --env A=1 --env B=two=2 call "$tmp/calc.py" env && is call-env "$out" '{"A":"1","B":"two=2"}'
+mkdir -p "$tmp/data" && echo -n 'granted' >"$tmp/data/f.txt"
+run call-dir 0 "$bin" --dir "$tmp/data:/data:ro" call "$tmp/calc.py" read '["/data/f.txt"]' && is call-dir "$out" '"granted"'
+run call-ro 1 "$bin" --dir "$tmp/data:/data:ro" call "$tmp/calc.py" write '["/data/f.txt"]' && has call-ro "$err" "Read-only file system"
+run call-rw 0 "$bin" --dir "$tmp/data:/data" call "$tmp/calc.py" write '["/data/g.txt"]' && is call-rw "$(cat "$tmp/data/g.txt")" x
+run call-no-grant 1 "$bin" call "$tmp/calc.py" read "[\"$tmp/data/f.txt\"]"
+run call-same-path 0 "$bin" --dir "$tmp/data" call "$tmp/calc.py" read "[\"$tmp/data/f.txt\"]" && is call-same-path "$out" '"granted"'
+
+# ---------------------------------------------------------------- limits --
+cat >"$tmp/limits.py" <<'PY'
+def spin():
+    while True:
+        pass
+
+def hog(mb):
+    return len(bytearray(mb << 20))
+PY
+run bad-timeout 2 "$bin" --timeout-ms 0 batch && has bad-timeout "$err" "bad --timeout-ms 0"
+run bad-memory 2 "$bin" --memory-mb lots batch && has bad-memory "$err" "bad --memory-mb lots"
+run timeout 3 "$bin" --timeout-ms 300 call "$tmp/limits.py" spin && has timeout "$err" "Timeout: the call took longer than 300 ms"
+run memory-cap 1 "$bin" --memory-mb 64 call "$tmp/limits.py" hog '[200]' && has memory-cap "$err" "MemoryError"
+run memory-ok 0 "$bin" --memory-mb 64 call "$tmp/limits.py" hog '[8]' && is memory-ok "$out" 8388608
+
+# ----------------------------------------------------------------- batch --
+batch() { printf '%s\n' "$@" | "$bin" batch 2>"$tmp/err"; }
+out=$(batch '{"op": "register_lambda", "name": "id", "code": "lambda x: print(\"noise\") or x"}' \
+            '' '   ' \
+            '{"op": "apply_lambda", "name": "id", "args": [123456789012345678901234567890]}' \
+            'not json' '[1, 2]' '{"op": "explode"}' '{"name": "x"}' \
+            '{"op": "apply_lambda", "args": []}' '{"op": "register_def", "name": "f"}' \
+            '{"op": "apply_lambda", "name": "id", "args_text": 5}' \
+            '{"op": "apply_lambda", "name": "id", "args_text": "[1.50]"}' \
+            '{"op": "apply_lambda", "name": "id"}' \
+            '{"op": "init"}')
+mapfile -t lines <<<"$out"
+is batch-count "${#lines[@]}" 12
+is batch-register "${lines[0]}" '{"tag":"ok","value":"id"}'
+is batch-bigint "${lines[1]}" '{"tag":"ok","value":123456789012345678901234567890}'
+has batch-invalid-json "${lines[2]}" '{"tag":"err","error":{"type":"InvalidRequest","message":"not valid JSON'
+has batch-not-object "${lines[3]}" '"message":"a request must be a JSON object"'
+has batch-unknown-op "${lines[4]}" '"message":"unknown op: \"explode\""'
+has batch-missing-op "${lines[5]}" '"message":"unknown op: missing"'
+has batch-no-name "${lines[6]}" '"message":"apply_lambda needs \"name\", a string"'
+has batch-no-code "${lines[7]}" '"message":"register_def needs \"code\", a string"'
+has batch-args-text-type "${lines[8]}" '"message":"\"args_text\" must be a string"'
+is batch-args-text "${lines[9]}" '{"tag":"ok","value":1.5}'
+has batch-missing-args "${lines[10]}" '"type":"TypeError"'
+is batch-init "${lines[11]}" '{"tag":"ok","value":null}'
+has batch-user-output "$(cat "$tmp/err")" "noise"
+
+out=$(batch '{"op": "register_def", "name": "boom", "code": "import os\ndef boom():\n    os.abort()\n"}' \
+            '{"op": "register_lambda", "name": "two", "code": "lambda: 2"}' \
+            '{"op": "apply_def", "name": "boom"}' \
+            '{"op": "apply_lambda", "name": "two"}')
+mapfile -t lines <<<"$out"
+has batch-trap "${lines[2]}" '{"tag":"err","error":{"type":"Trap","message":"wasm trap: unreachable'
+is batch-after-trap "${lines[3]}" '{"tag":"ok","value":2}'
+
+echo "native-cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
