@@ -1,9 +1,11 @@
 // Shared by the *.test.mjs files; they run under `node --test` and `deno test`.
 
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import process from 'node:process';
+import { Reactor, PythonError } from '../../hosts/js/reactor.mjs';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const WASM_PATH = join(REPO, 'build', 'python-reactor.wasm');
@@ -25,3 +27,23 @@ export function cliCommand(...args) {
 }
 
 export const utf8 = (text) => new TextEncoder().encode(text);
+
+/** Runs `body` with a Reactor on the test module, closing it in any case. */
+export async function withReactor(options, body) {
+  const reactor = await Reactor.load({ wasm: await wasmModule(), ...options });
+  try {
+    return await body(reactor);
+  } finally {
+    await reactor.close();
+  }
+}
+
+/** Asserts that `promise` rejects with a PythonError of `type`. */
+export async function rejectsWith(promise, type, pattern) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof PythonError, `not a PythonError: ${error}`);
+    assert.equal(error.type, type, `${error.type}: ${error.message}`);
+    if (pattern) assert.match(error.message, pattern);
+    return true;
+  });
+}

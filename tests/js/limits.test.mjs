@@ -3,29 +3,13 @@
 // the caller keeps everything it registered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Reactor, PythonError } from '../../hosts/js/reactor.mjs';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
-import { wasmModule, isDeno, REPO } from './helpers.mjs';
+import { isDeno, REPO, withReactor, rejectsWith } from './helpers.mjs';
 
-async function withReactor(options, body) {
-  const reactor = await Reactor.load({ wasm: await wasmModule(), ...options });
-  try {
-    return await body(reactor);
-  } finally {
-    await reactor.close();
-  }
-}
 
-async function rejectsWith(promise, type) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof PythonError, `not a PythonError: ${error}`);
-    assert.equal(error.type, type, `${error.type}: ${error.message}`);
-    return true;
-  });
-}
 
 const RUNAWAY = {
   'a busy loop': 'def f():\n    while True:\n        pass\n',

@@ -5,25 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reactor, PythonError } from '../../hosts/js/reactor.mjs';
-import { wasmModule, isDeno, REPO } from './helpers.mjs';
+import { wasmModule, isDeno, REPO, withReactor, rejectsWith } from './helpers.mjs';
 
-async function withReactor(options, body) {
-  const reactor = await Reactor.load({ wasm: await wasmModule(), ...options });
-  try {
-    await body(reactor);
-  } finally {
-    await reactor.close();
-  }
-}
 
-async function rejectsWith(promise, type, pattern) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof PythonError, `not a PythonError: ${error}`);
-    assert.equal(error.type, type, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 test('lambdas, defs and modules: register, apply, unregister', () => withReactor({}, async (r) => {
   assert.equal(await r.init(), null);

@@ -6,19 +6,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reactor } from '../../hosts/js/reactor.mjs';
-import { wasmModule, REPO } from './helpers.mjs';
+import { wasmModule, REPO, withReactor } from './helpers.mjs';
 
 const PLAIN_PATH = join(REPO, 'build', 'python-reactor-plain.wasm');
 const exportNames = (module) => WebAssembly.Module.exports(module).map((e) => e.name);
 
-async function withReactor(options, body) {
-  const reactor = await Reactor.load({ wasm: await wasmModule(), ...options });
-  try {
-    return await body(reactor);
-  } finally {
-    await reactor.close();
-  }
-}
 
 const PROBE = 'import random, sys, os\n\ndef probe():\n'
   + '    return {"r": random.random(), "u": random.getrandbits(64),\n'
