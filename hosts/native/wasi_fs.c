@@ -139,6 +139,27 @@ uint32_t wasi_fd_write(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t iovs_le
   return err;
 }
 
+/* fd_pread and fd_pwrite differ only in which fds they accept and in the
+** system call. */
+typedef ssize_t (*positioned_io_fn)(int, const struct iovec *, int, off_t);
+
+static uint32_t positioned_io(wasi_ctx *c, const wasi_fd *f, uint32_t iovs, uint32_t iovs_len,
+                              uint64_t offset, uint32_t out, positioned_io_fn io)
+{
+  if (offset > INT64_MAX)
+    return WASI_EINVAL;
+  if (wasi_mem(c, out, 4) == NULL)
+    return WASI_EFAULT;
+  struct iovec buf[WASI_IOV_INLINE];
+  wasi_iovs v;
+  uint16_t err = wasi_iovs_load(c, iovs, iovs_len, buf, &v);
+  if (err != WASI_ESUCCESS)
+    return err;
+  err = io_result(c, v.n > 0 ? io(f->host_fd, v.iov, v.n, (off_t)offset) : 0, out);
+  wasi_iovs_free(&v);
+  return err;
+}
+
 uint32_t wasi_fd_pread(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
                        uint64_t offset, uint32_t out)
 {
@@ -146,18 +167,7 @@ uint32_t wasi_fd_pread(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t iovs_le
   wasi_fd *f = host_fd(c, fd, &err);
   if (f == NULL)
     return err;
-  if (offset > INT64_MAX)
-    return WASI_EINVAL;
-  if (wasi_mem(c, out, 4) == NULL)
-    return WASI_EFAULT;
-  struct iovec buf[WASI_IOV_INLINE];
-  wasi_iovs v;
-  err = wasi_iovs_load(c, iovs, iovs_len, buf, &v);
-  if (err != WASI_ESUCCESS)
-    return err;
-  err = io_result(c, v.n > 0 ? preadv(f->host_fd, v.iov, v.n, (off_t)offset) : 0, out);
-  wasi_iovs_free(&v);
-  return err;
+  return positioned_io(c, f, iovs, iovs_len, offset, out, preadv);
 }
 
 uint32_t wasi_fd_pwrite(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t iovs_len,
@@ -167,18 +177,7 @@ uint32_t wasi_fd_pwrite(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t iovs_l
   wasi_fd *f = writable_fd(c, fd, &err);
   if (f == NULL)
     return err;
-  if (offset > INT64_MAX)
-    return WASI_EINVAL;
-  if (wasi_mem(c, out, 4) == NULL)
-    return WASI_EFAULT;
-  struct iovec buf[WASI_IOV_INLINE];
-  wasi_iovs v;
-  err = wasi_iovs_load(c, iovs, iovs_len, buf, &v);
-  if (err != WASI_ESUCCESS)
-    return err;
-  err = io_result(c, v.n > 0 ? pwritev(f->host_fd, v.iov, v.n, (off_t)offset) : 0, out);
-  wasi_iovs_free(&v);
-  return err;
+  return positioned_io(c, f, iovs, iovs_len, offset, out, pwritev);
 }
 
 /* ------------------------------------------------------- positioning -- */
