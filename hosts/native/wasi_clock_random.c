@@ -31,7 +31,9 @@ static uint64_t to_ns(const struct timespec *ts)
   return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
 
-uint32_t wasi_clock_res_get(wasi_ctx *c, uint32_t id, uint32_t out)
+/* clock_res_get and clock_time_get differ only in the host call. */
+static uint32_t store_clock(wasi_ctx *c, uint32_t id, uint32_t out,
+                            int (*read_clock)(clockid_t, struct timespec *))
 {
   clockid_t clk;
   struct timespec ts;
@@ -39,25 +41,21 @@ uint32_t wasi_clock_res_get(wasi_ctx *c, uint32_t id, uint32_t out)
     return WASI_EINVAL;
   if (wasi_mem(c, out, 8) == NULL)
     return WASI_EFAULT;
-  if (clock_getres(clk, &ts) != 0)
+  if (read_clock(clk, &ts) != 0)
     return wasi_errno(errno);
   wasi_store_u64(c, out, to_ns(&ts));
   return WASI_ESUCCESS;
 }
 
+uint32_t wasi_clock_res_get(wasi_ctx *c, uint32_t id, uint32_t out)
+{
+  return store_clock(c, id, out, clock_getres);
+}
+
 uint32_t wasi_clock_time_get(wasi_ctx *c, uint32_t id, uint64_t precision, uint32_t out)
 {
   (void)precision;
-  clockid_t clk;
-  struct timespec ts;
-  if (host_clock(id, &clk) != 0)
-    return WASI_EINVAL;
-  if (wasi_mem(c, out, 8) == NULL)
-    return WASI_EFAULT;
-  if (clock_gettime(clk, &ts) != 0)
-    return wasi_errno(errno);
-  wasi_store_u64(c, out, to_ns(&ts));
-  return WASI_ESUCCESS;
+  return store_clock(c, id, out, clock_gettime);
 }
 
 uint32_t wasi_random_get(wasi_ctx *c, uint32_t buf, uint32_t len)

@@ -316,46 +316,54 @@ uint32_t wasi_path_readlink(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t le
 
 /* --------------------------------------------- names: create, remove -- */
 
-uint32_t wasi_path_create_directory(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len)
+/* The three operations on one name in its parent directory: each returns
+** 0, or -1 with errno set. */
+static int make_directory(const parent_ref *p)
+{
+  return mkdirat(p->fd, p->leaf, 0777);
+}
+
+static int remove_directory(const parent_ref *p)
+{
+  return unlinkat(p->fd, p->leaf, AT_REMOVEDIR);
+}
+
+static int unlink_file(const parent_ref *p)
+{
+  if (p->trailing_slash) { /* "file/" names a directory */
+    errno = ENOTDIR;
+    return -1;
+  }
+  return unlinkat(p->fd, p->leaf, 0);
+}
+
+static uint32_t on_leaf(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len,
+                        int (*op)(const parent_ref *))
 {
   char buf[WASI_PATH_MAX + 1];
   parent_ref p;
   uint16_t err = parent_of(c, fd, true, path, len, buf, &p);
   if (err != WASI_ESUCCESS)
     return err;
-  int rc = mkdirat(p.fd, p.leaf, 0777);
+  int rc = op(&p);
   int e = errno;
   parent_close(&p);
   return rc == 0 ? WASI_ESUCCESS : wasi_errno(e);
+}
+
+uint32_t wasi_path_create_directory(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len)
+{
+  return on_leaf(c, fd, path, len, make_directory);
 }
 
 uint32_t wasi_path_remove_directory(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len)
 {
-  char buf[WASI_PATH_MAX + 1];
-  parent_ref p;
-  uint16_t err = parent_of(c, fd, true, path, len, buf, &p);
-  if (err != WASI_ESUCCESS)
-    return err;
-  int rc = unlinkat(p.fd, p.leaf, AT_REMOVEDIR);
-  int e = errno;
-  parent_close(&p);
-  return rc == 0 ? WASI_ESUCCESS : wasi_errno(e);
+  return on_leaf(c, fd, path, len, remove_directory);
 }
 
 uint32_t wasi_path_unlink_file(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len)
 {
-  char buf[WASI_PATH_MAX + 1];
-  parent_ref p;
-  uint16_t err = parent_of(c, fd, true, path, len, buf, &p);
-  if (err != WASI_ESUCCESS)
-    return err;
-  int rc = -1, e = ENOTDIR; /* "file/" names a directory */
-  if (!p.trailing_slash) {
-    rc = unlinkat(p.fd, p.leaf, 0);
-    e = errno;
-  }
-  parent_close(&p);
-  return rc == 0 ? WASI_ESUCCESS : wasi_errno(e);
+  return on_leaf(c, fd, path, len, unlink_file);
 }
 
 uint32_t wasi_path_rename(wasi_ctx *c, uint32_t fd, uint32_t old_path, uint32_t old_len,
