@@ -16,14 +16,10 @@ _lambdas = {}
 _defs = {}
 _modules = {}
 
-_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                           separators=(",", ":")).encode
-_decode = json.JSONDecoder().decode
-
-
-# The per-call path: JSONEncoder.encode builds a new C encoder on every
-# call and JSONDecoder.decode runs two regexes; calling the C scanner and
-# one long-lived C encoder directly is several times faster.
+# JSON on the per-call path: JSONEncoder.encode builds a new C encoder on
+# every call and JSONDecoder.decode runs two regexes; one long-lived C
+# encoder and the C scanner called directly are several times faster.
+# (_decode stays for what the scanner cannot do: json's error messages.)
 def _not_serializable(obj):
     raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
 
@@ -32,11 +28,14 @@ _encode_markers = {}
 _c_encode = json.encoder.c_make_encoder(
     _encode_markers, _not_serializable, json.encoder.encode_basestring,
     None, ":", ",", False, False, False)
-_scan = json.scanner.make_scanner(json.JSONDecoder())
+_decoder = json.JSONDecoder()
+_decode = _decoder.decode
+_scan = json.scanner.make_scanner(_decoder)
 _JSON_SPACE = " \t\n\r"
 
 
-def _encode_value(value):
+def _encode(value):
+    """Compact JSON, non-ASCII kept, NaN and Infinity refused."""
     try:
         return "".join(_c_encode(value, 0))
     except BaseException:
@@ -203,7 +202,7 @@ def _parse_args(args_text):
 
 def _encode_result(value):
     try:
-        return _encode_value(value)
+        return _encode(value)
     except (TypeError, ValueError) as exc:
         raise AbiError("EncodeError", "the result cannot be encoded as JSON: %s" % exc) from None
 
