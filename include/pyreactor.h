@@ -124,6 +124,15 @@ int pyreactor_open(const pyreactor_options *opts, pyreactor **out);
 ** limit runs. */
 int pyreactor_set_timeout(pyreactor *p, unsigned timeout_ms);
 
+/* Discards the instance's guest and everything registered in it, and gives
+** it a pristine guest, as pyreactor_open would (same options, same grants,
+** counters kept). Costs what an open costs: the guest's memory is mapped
+** copy-on-write from an image shared by every instance of the process, not
+** copied. PYREACTOR_OK, PYREACTOR_CANTOPEN if the new guest could not be
+** made (the instance is then unusable until a reset succeeds), or
+** PYREACTOR_MISUSE from inside a sink of the same instance. */
+int pyreactor_reset(pyreactor *p);
+
 /* Frees the instance and everything it owns. NULL is a no-op. Returns
 ** PYREACTOR_MISUSE (and does nothing) when called from inside a sink of the
 ** same instance. */

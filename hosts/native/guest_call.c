@@ -26,10 +26,21 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+/* x86-64 switches stacks with the few instructions below; elsewhere
+** ucontext does it, at the price of saving and restoring the signal mask
+** (two system calls) on every call. */
+#if defined(__x86_64__) && defined(__ELF__)
+#define GUEST_FAST_SWITCH 1
+#endif
+
 /* One guest call in progress on this thread. Lives on the caller's stack. */
 typedef struct frame {
-  sigjmp_buf jmp; /* set on the guest stack; traps land here */
+  sigjmp_buf jmp; /* set on the guest stack without the mask; traps land here */
+#ifndef GUEST_FAST_SWITCH
   ucontext_t host, guest;
+#endif
+  sigset_t trap_mask;          /* for a trap raised by a signal handler: */
+  volatile sig_atomic_t trap_from_signal; /* the mask to restore after it */
   const guest_env *env;
   void (*fn)(void *);
   void *arg;
@@ -134,13 +145,24 @@ static void chain_fault(int sig, siginfo_t *si, void *uc)
   sigaction(sig, &dfl, NULL);
 }
 
+/* Leaves a signal handler for the trap landing point. The jump buffer does
+** not hold the signal mask (saving it would cost a system call per guest
+** call), so the mask of the interrupted code is restored after landing:
+** without that, SIGSEGV would stay blocked and the next fault kill us. */
+static _Noreturn void trap_from_handler(frame *f, void *uc, int code)
+{
+  f->trap_mask = ((const ucontext_t *)uc)->uc_sigmask;
+  f->trap_from_signal = 1;
+  siglongjmp(f->jmp, code);
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
   frame *f = tls_frame;
   if (f != NULL && f->in_guest) {
     int code = classify_fault(f->env, si->si_addr);
     if (code != 0)
-      siglongjmp(f->jmp, code);
+      trap_from_handler(f, uc, code);
   }
   chain_fault(sig, si, uc);
 }
@@ -236,7 +258,7 @@ static void on_timeout(int sig, siginfo_t *si, void *uc)
       continue;
     f->timed_out = 1;
     if (f == tls_frame && f->in_guest && f->in_wasm)
-      siglongjmp(f->jmp, GUEST_TRAP_TIMEOUT);
+      trap_from_handler(f, uc, GUEST_TRAP_TIMEOUT);
     return;
   }
   if (target == 0 && (old_timeout.sa_flags & SA_SIGINFO) && old_timeout.sa_sigaction != NULL)
@@ -315,25 +337,72 @@ int guest_interrupted(void)
 
 /* ----------------------------------------------------- stack switch -- */
 
+/* Runs on the guest stack: the landing point for traps, then fn. */
 static void trampoline(void)
 {
   frame *volatile f = tls_frame;
 #ifdef GUEST_ASAN
   __sanitizer_finish_switch_fiber(NULL, &f->host_bottom, &f->host_size);
 #endif
-  int code = sigsetjmp(f->jmp, 1);
+  int code = sigsetjmp(f->jmp, 0);
   if (code == 0) {
     f->in_guest = 1;
     f->fn(f->arg);
   } else {
     f->trap = code;
+    if (f->trap_from_signal)
+      pthread_sigmask(SIG_SETMASK, &f->trap_mask, NULL);
   }
   f->in_guest = 0;
 #ifdef GUEST_ASAN
   __sanitizer_start_switch_fiber(NULL, f->host_bottom, f->host_size);
 #endif
-  /* Returning resumes f->host through uc_link. */
 }
+
+#ifdef GUEST_FAST_SWITCH
+/* guest_switch_call(top, fn): calls fn() with the stack pointer at top and
+** returns on the caller's stack. rbp, callee-saved, keeps the caller's
+** stack pointer across the call; the CFI lets debuggers and sanitizers
+** unwind from guest frames into the host's. */
+void guest_switch_call(void *top, void (*fn)(void));
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type guest_switch_call, @function\n"
+        "guest_switch_call:\n"
+        ".cfi_startproc\n"
+        "  pushq %rbp\n"
+        ".cfi_def_cfa_offset 16\n"
+        ".cfi_offset %rbp, -16\n"
+        "  movq %rsp, %rbp\n"
+        ".cfi_def_cfa_register %rbp\n"
+        "  movq %rdi, %rsp\n"
+        "  callq *%rsi\n"
+        "  movq %rbp, %rsp\n"
+        "  popq %rbp\n"
+        ".cfi_def_cfa %rsp, 8\n"
+        "  ret\n"
+        ".cfi_endproc\n"
+        ".size guest_switch_call, .-guest_switch_call\n");
+
+static int switch_to_guest(frame *f, unsigned char *bottom, size_t size)
+{
+  (void)f;
+  uintptr_t top = ((uintptr_t)bottom + size) & ~(uintptr_t)15;
+  guest_switch_call((void *)top, trampoline);
+  return 0;
+}
+#else
+static int switch_to_guest(frame *f, unsigned char *bottom, size_t size)
+{
+  if (getcontext(&f->guest) != 0)
+    return -1;
+  f->guest.uc_stack.ss_sp = bottom;
+  f->guest.uc_stack.ss_size = size;
+  f->guest.uc_link = &f->host; /* trampoline's return resumes the host */
+  makecontext(&f->guest, trampoline, 0);
+  return swapcontext(&f->host, &f->guest);
+}
+#endif
 
 int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
 {
@@ -341,18 +410,16 @@ int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
   if (!handler_ok || ensure_altstack() != 0)
     return GUEST_TRAP_HOST_SETUP;
   frame f;
-  memset(&f, 0, sizeof f);
   f.env = env;
   f.fn = fn;
   f.arg = arg;
+  f.trap = GUEST_TRAP_NONE;
+  f.trap_from_signal = 0;
+  f.in_guest = f.in_wasm = f.timed_out = 0;
   f.prev = tls_frame;
   f.seq = ++tls_calls;
-  if (getcontext(&f.guest) != 0)
-    return GUEST_TRAP_HOST_SETUP;
-  f.guest.uc_stack.ss_sp = env->stack->base + env->stack->guard;
-  f.guest.uc_stack.ss_size = env->stack->total - env->stack->guard;
-  f.guest.uc_link = &f.host;
-  makecontext(&f.guest, trampoline, 0);
+  unsigned char *bottom = env->stack->base + env->stack->guard;
+  size_t size = env->stack->total - env->stack->guard;
   tls_frame = &f; /* before the timer: its signal looks the call up */
   timer_t timer;
   bool timed = env->timeout_ms > 0;
@@ -361,9 +428,9 @@ int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
     return GUEST_TRAP_HOST_SETUP;
   }
 #ifdef GUEST_ASAN
-  __sanitizer_start_switch_fiber(&f.fake_stack, f.guest.uc_stack.ss_sp, f.guest.uc_stack.ss_size);
+  __sanitizer_start_switch_fiber(&f.fake_stack, bottom, size);
 #endif
-  int rc = swapcontext(&f.host, &f.guest);
+  int rc = switch_to_guest(&f, bottom, size);
 #ifdef GUEST_ASAN
   __sanitizer_finish_switch_fiber(f.fake_stack, NULL, NULL);
 #endif

@@ -33,7 +33,7 @@ NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(NATIVE_WARN) -fstack-clash-prot
 NATIVE_GEN_CFLAGS := -O2 -fstack-clash-protection -w -I$(WASM2C_RT)
 NATIVE_LIBS := -lpthread -lm
 
-NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c \
+NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c wasm_memory_image.c \
   wasi_mem.c wasi_fd_table.c wasi_fs.c wasi_path.c wasi_clock_random.c \
   wasi_env_proc.c wasi_link.c json_reader.c json_writer.c batch_request.c \
   pyreactor_instance.c pyreactor_calls.c pyreactor_result.c pyreactor_testing.c)

@@ -323,6 +323,20 @@ int pyreactor_close(pyreactor *p)
   return PYREACTOR_OK;
 }
 
+int pyreactor_reset(pyreactor *p)
+{
+  if (p == NULL || p->busy)
+    return PYREACTOR_MISUSE;
+  if (p->live)
+    pyr_destroy_guest(p);
+  pyr_log_free(p);
+  guest_stack_release(&p->stack);
+  int rc = pyr_create_guest(p);
+  if (rc == PYREACTOR_OK)
+    pyr_result_set(p, PYREACTOR_OK, NULL, 0);
+  return rc;
+}
+
 int pyreactor_set_timeout(pyreactor *p, unsigned timeout_ms)
 {
   if (p == NULL || p->busy)

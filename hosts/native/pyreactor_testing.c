@@ -5,6 +5,7 @@
 
 #include "pyreactor_internal.h"
 #include "wasi_impl.h"
+#include "wasm_memory_image.h"
 
 #include <string.h>
 
@@ -98,4 +99,23 @@ int pyreactor_testing_proc_exit(pyreactor *p, uint32_t code)
   r.n = 1;
   r.proc_exit = 1;
   return raw(p, &r);
+}
+
+int pyreactor_testing_image(int on)
+{
+  return wasm_image_enable(on);
+}
+
+size_t pyreactor_testing_image_bytes(void)
+{
+  return wasm_image_bytes();
+}
+
+int pyreactor_testing_memory(const pyreactor *p, const void **base, size_t *size)
+{
+  if (p == NULL || !p->live || base == NULL || size == NULL)
+    return PYREACTOR_MISUSE;
+  *base = p->guest.w2c_memory.data;
+  *size = p->guest.w2c_memory.size;
+  return PYREACTOR_OK;
 }

@@ -23,4 +23,12 @@ int pyreactor_testing_raw_export(pyreactor *p, const char *name, const uint32_t 
 /* Runs the WASI proc_exit import as if the guest had called it. */
 int pyreactor_testing_proc_exit(pyreactor *p, uint32_t code);
 
+/* Instances created from now on map the shared memory image (on = 1, the
+** default) or copy the data segments (0). Returns the previous setting. */
+int pyreactor_testing_image(int on);
+/* Size of the shared memory image, 0 if none was made. */
+size_t pyreactor_testing_image_bytes(void);
+/* Where the instance's linear memory is in the host's address space. */
+int pyreactor_testing_memory(const pyreactor *p, const void **base, size_t *size);
+
 #endif

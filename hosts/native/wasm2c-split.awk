@@ -116,7 +116,8 @@ state == "data" {
 
 state == "top" && /^static void init_memories\(Z_python_reactor_instance_t\* instance\) \{$/ {
   print (blob_open ? "  \"\";" : "static const u8 blob[] = \"\";") > data
-  print "static const struct { u32 addr, size, at; } segments[] = {" > data
+  print "struct pyreactor_rt_segment { u32 addr, size, at; };" > data
+  print "static const struct pyreactor_rt_segment segments[] = {" > data
   print "__attribute__((visibility(\"hidden\"))) void init_memories(Z_python_reactor_instance_t* instance);" > main
   pre = ""; post = ""; loads = 0
   state = "init_memories"
@@ -139,14 +140,21 @@ state == "init_memories" {
   if ($0 == "}") {
     print "};" > data
     print "void pyreactor_rt_prefault(wasm_rt_memory_t *memory, u64 start, u64 len);" > data
+    print "int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const u8 *blob, size_t blob_len," > data
+    print "                           const struct pyreactor_rt_segment *segments, size_t n);" > data
     print "__attribute__((visibility(\"hidden\"))) void init_memories(Z_python_reactor_instance_t* instance) {" > data
     printf "%s", pre > data
     if (loads > 0) {
+      # The runtime maps a shared copy-on-write image of the initialized
+      # memory (wasm_memory_image.c); the copy below is its fallback.
+      print "  if (pyreactor_rt_map_image(&instance->w2c_memory, blob, sizeof blob - 1, segments," > data
+      print "                             sizeof segments / sizeof segments[0]) == 0) {" > data
       # Fault the pages in with one call rather than one fault per page:
       # opening an instance went from ~27 ms to ~9 ms (RSS unchanged).
-      print "  pyreactor_rt_prefault(&instance->w2c_memory, " lo "u, " (hi - lo) "u);" > data
-      print "  for (size_t i = 0; i < sizeof segments / sizeof segments[0]; i++)" > data
-      print "    LOAD_DATA(instance->w2c_memory, segments[i].addr, blob + segments[i].at, segments[i].size);" > data
+      print "    pyreactor_rt_prefault(&instance->w2c_memory, " lo "u, " (hi - lo) "u);" > data
+      print "    for (size_t i = 0; i < sizeof segments / sizeof segments[0]; i++)" > data
+      print "      LOAD_DATA(instance->w2c_memory, segments[i].addr, blob + segments[i].at, segments[i].size);" > data
+      print "  }" > data
     }
     printf "%s", post > data
     print "}" > data

@@ -139,23 +139,6 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *memory, uint32_t delta)
   return old_pages;
 }
 
-/* Called by the rewritten init_memories (wasm2c-split.awk) before it copies
-** the data segments: one madvise populates the range, instead of one page
-** fault per page during the copy. Only an optimization: errors (e.g. a
-** kernel before 5.14) are ignored. */
-void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t len);
-void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t len)
-{
-  if (start > memory->size || len > memory->size - start || len == 0)
-    return;
-  uintptr_t page = 4096;
-  uintptr_t from = (uintptr_t)(memory->data + start) & ~(page - 1);
-  uintptr_t to = (uintptr_t)(memory->data + start + len);
-#ifdef MADV_POPULATE_WRITE
-  madvise((void *)from, to - from, MADV_POPULATE_WRITE);
-#endif
-}
-
 void wasm_rt_free_memory(wasm_rt_memory_t *memory)
 {
   if (memory->data != NULL)

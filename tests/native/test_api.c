@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 static pyreactor *open_with(const pyreactor_options *o)
 {
@@ -198,6 +199,95 @@ static void case_sinks_stdin_env(void)
   pyreactor_close(p);
 }
 
+/* Whether /proc/self/maps shows the shared image mapped inside [base,
+** base + size): proof that the instance's memory is the copy-on-write
+** mapping and not a copy. */
+static bool image_mapped_in(const void *base, size_t size)
+{
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (f == NULL)
+    return false;
+  char line[512];
+  bool found = false;
+  uintptr_t lo = (uintptr_t)base, hi = lo + size;
+  while (!found && fgets(line, sizeof line, f) != NULL) {
+    unsigned long from, to;
+    if (sscanf(line, "%lx-%lx", &from, &to) == 2 && strstr(line, "/memfd:pyreactor-image") &&
+        from >= lo && to <= hi)
+      found = true;
+  }
+  fclose(f);
+  return found;
+}
+
+/* Memory mapped from the image must be byte for byte what the copy of the
+** data segments gives, and one instance's writes must stay its own. */
+static void case_memory_image(void)
+{
+  pyreactor *mapped = open_with(NULL);
+  const void *base_m, *base_c;
+  size_t size_m, size_c;
+  pyreactor_testing_memory(mapped, &base_m, &size_m);
+  T_CHECK("image made", pyreactor_testing_image_bytes() > ((size_t)1 << 20), "image of %zu bytes",
+          pyreactor_testing_image_bytes());
+  T_CHECK("image mapped", image_mapped_in(base_m, size_m), "no memfd mapping in the instance");
+
+  int was = pyreactor_testing_image(0);
+  pyreactor *copied = open_with(NULL);
+  pyreactor_testing_image(was);
+  pyreactor_testing_memory(copied, &base_c, &size_c);
+  T_CHECK("copy path", !image_mapped_in(base_c, size_c), "image mapped with the image off");
+  T_CHECK("same bytes", size_m == size_c && memcmp(base_m, base_c, size_m) == 0,
+          "mapped and copied memories differ (%zu / %zu bytes)", size_m, size_c);
+  T_CHECK("copy works", pyreactor_apply_lambda(copied, "x", NULL) == PYREACTOR_ERR &&
+                            pyreactor_register_lambda(copied, "one", "lambda: 1") == PYREACTOR_OK &&
+                            pyreactor_apply_lambda(copied, "one", NULL) == PYREACTOR_OK,
+          "copied instance: %s", pyreactor_result(copied, NULL));
+  pyreactor_close(copied);
+
+  /* Writes to shared pages (a module every instance imported in the
+  ** snapshot) land in the writer's private copy only. */
+  pyreactor_register_def(mapped, "mark", "import json\ndef mark():\n    json.MARK = 42\n    return json.MARK\n");
+  T_CHECK("write", pyreactor_apply_def(mapped, "mark", "[]") == PYREACTOR_OK &&
+                       is(pyreactor_result(mapped, NULL), "42"),
+          "mark: %s", pyreactor_result(mapped, NULL));
+  pyreactor *other = open_with(NULL);
+  pyreactor_register_lambda(other, "seen", "lambda: hasattr(__import__('json'), 'MARK')");
+  T_CHECK("private write", pyreactor_apply_lambda(other, "seen", NULL) == PYREACTOR_OK &&
+                               is(pyreactor_result(other, NULL), "false"),
+          "another instance sees the write: %s", pyreactor_result(other, NULL));
+  pyreactor_close(other);
+  pyreactor_close(mapped);
+}
+
+/* Reset: everything registered is gone, Python's state is pristine, the
+** instance keeps working and stays mapped from the image. */
+static void case_reset(void)
+{
+  pyreactor *p = open_with(NULL);
+  pyreactor_register_def(p, "bump", "import json\nn = 0\ndef bump():\n    global n\n    n += 1\n"
+                                    "    json.RESET_MARK = n\n    return n\n");
+  pyreactor_apply_def(p, "bump", "[]");
+  T_CHECK("before reset", pyreactor_apply_def(p, "bump", "[]") == PYREACTOR_OK &&
+                              is(pyreactor_result(p, NULL), "2"),
+          "bump: %s", pyreactor_result(p, NULL));
+  unsigned long rebuilds = pyreactor_rebuilds(p);
+  T_CHECK("reset", pyreactor_reset(p) == PYREACTOR_OK, "reset: %s", pyreactor_errmsg(p));
+  T_CHECK("registrations gone", pyreactor_apply_def(p, "bump", "[]") == PYREACTOR_ERR,
+          "bump after reset: %s", pyreactor_result(p, NULL));
+  pyreactor_register_lambda(p, "mark", "lambda: getattr(__import__('json'), 'RESET_MARK', None)");
+  T_CHECK("state pristine", pyreactor_apply_lambda(p, "mark", NULL) == PYREACTOR_OK &&
+                                is(pyreactor_result(p, NULL), "null"),
+          "json.RESET_MARK after reset: %s", pyreactor_result(p, NULL));
+  T_CHECK("not a rebuild", pyreactor_rebuilds(p) == rebuilds, "reset counted as a rebuild");
+  const void *base;
+  size_t size;
+  pyreactor_testing_memory(p, &base, &size);
+  T_CHECK("reset mapped", image_mapped_in(base, size), "reset instance not mapped from the image");
+  T_CHECK("reset misuse", pyreactor_reset(NULL) == PYREACTOR_MISUSE, "reset(NULL)");
+  pyreactor_close(p);
+}
+
 static void case_memory_limit(void)
 {
   pyreactor_options o;
@@ -304,6 +394,8 @@ int main(void)
   case_misuse();
   case_sinks_stdin_env();
   case_memory_limit();
+  case_memory_image();
+  case_reset();
   case_threads();
   return t_summary("native-api");
 }

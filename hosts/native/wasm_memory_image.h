@@ -1,0 +1,34 @@
+/*
+** wasm_memory_image.h -- the shared copy-on-write image new instances'
+** memories are mapped from (see wasm_memory_image.c).
+*/
+#ifndef WASM_MEMORY_IMAGE_H
+#define WASM_MEMORY_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasm-rt.h"
+
+/* What wasm2c-split.awk emits for each data segment: wasm address, size,
+** offset in the one blob that holds them all. The generated code declares
+** the same struct and the two functions below itself. */
+struct pyreactor_rt_segment {
+  uint32_t addr, size, at;
+};
+
+/* From the generated init_memories, right after the memory is allocated.
+** 1: memory now holds the data segments; 0: the caller copies them. */
+int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t blob_len,
+                           const struct pyreactor_rt_segment *segments, size_t n);
+/* The copy path's prefault of [start, start + len). */
+void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t len);
+
+/* For the tests: instances created from now on map the image (1) or copy
+** the segments (0). Returns the previous setting. */
+int wasm_image_enable(int on);
+/* Bytes of the shared image; 0 before the first instance or when none
+** could be made. Call after an instance was created on this thread. */
+size_t wasm_image_bytes(void);
+
+#endif
