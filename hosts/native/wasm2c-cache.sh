@@ -34,21 +34,22 @@ hdr=$cache/wasm2c-$key.h
 
 build() {
   local tmp=$1 start=$SECONDS
-  wasm2c -n python_reactor "$wasm" -o "$out/python_reactor.c"
-  echo "[native] wasm2c: $((SECONDS - start))s ($(du -m "$out/python_reactor.c" | cut -f1) MB of C)"
+  wasm2c -n python_reactor "$wasm" -o "$tmp/python_reactor.c"
+  echo "[native] wasm2c: $((SECONDS - start))s ($(du -m "$tmp/python_reactor.c" | cut -f1) MB of C)"
   start=$SECONDS
-  local split=$out/split
-  rm -rf "$split"
+  # In the run's own temporary directory: two builds at once (two make
+  # runs in one tree) must not delete each other's units.
+  local split=$tmp/split
   mkdir -p "$split"
-  awk -v parts=$parts -v out="$split" -f "$splitter" "$out/python_reactor.c" "$out/python_reactor.c"
+  awk -v parts=$parts -v out="$split" -f "$splitter" "$tmp/python_reactor.c" "$tmp/python_reactor.c"
   echo "[native] compiling the guest in $((parts + 2)) units, $jobs at a time ($cc ${flags[*]})"
   (cd "$split" && ls ./*.c) | xargs -P "$jobs" -I{} \
-    "$cc" "${flags[@]}" -I"$out" -I"$split" -c "$split/{}" -o "$split/{}.o"
+    "$cc" "${flags[@]}" -I"$tmp" -I"$split" -c "$split/{}" -o "$split/{}.o"
   # One relocatable object; the functions made global for the split become
   # local again, so the object exports exactly the Z_* symbols.
   ld -r -o "$tmp/combined.o" "$split"/*.c.o
   objcopy --localize-hidden "$tmp/combined.o" "$tmp/o"
-  rm -rf "$split"
+  rm -rf "$split" "$tmp/python_reactor.c"
   echo "[native] guest compiled in $((SECONDS - start))s"
 }
 
@@ -58,7 +59,7 @@ else
   tmp=$(mktemp -d "$cache/wasm2c-tmp.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   build "$tmp"
-  cp "$out/python_reactor.h" "$tmp/h"
+  cp "$tmp/python_reactor.h" "$tmp/h"
   mv "$tmp/h" "$hdr" # header first: an object without its header is a miss
   mv "$tmp/o" "$obj"
   # Keep the 4 most recent guests (18 MB each), so switching branches back

@@ -23,6 +23,22 @@ function flush_header(text) {
   return "__attribute__((visibility(\"hidden\"))) " text
 }
 
+# i32_load(&instance->w2c_memory, X) -> i32_load_mb(w2c_mb, X), etc. Any
+# other use of the memory (memory.grow) stays as it is.
+function rewrite_accesses(   from, at, rest, out, k) {
+  rest = $0
+  out = ""
+  while ((at = index(rest, "(&instance->w2c_memory, ")) > 0) {
+    from = at
+    while (from > 1 && substr(rest, from - 1, 1) ~ /[a-z0-9_]/) from--
+    k = substr(rest, from, at - from) "(&instance->w2c_memory, "
+    if (k in accessor) out = out substr(rest, 1, from - 1) accessor[k]
+    else out = out substr(rest, 1, at + 23)
+    rest = substr(rest, at + 24)
+  }
+  $0 = out rest
+}
+
 # Bodies go to the parts in file order, each part taking about 1/N of the
 # bytes: wasm2c keeps the wasm's function order, which is the link order, so
 # functions of one C source file stay together and gcc can still inline
@@ -56,9 +72,51 @@ BEGIN {
   bodies = 0
 }
 
+# Loads and stores. wasm2c's take the memory (&instance->w2c_memory) and
+# read its data pointer at every access; since every store goes through
+# memcpy, which may alias anything, gcc cannot keep that pointer in a
+# register and reloads it after each store. Our runtime never moves a
+# memory (wasm_rt_grow_memory only unprotects pages of the reservation), so
+# each function reads the base once (w2c_mb, below) and these _mb variants
+# take it. Same accesses otherwise: no bounds check (the reservation's
+# guard pages trap), and the same asm barrier that keeps a load whose
+# result is unused from being dropped, so out-of-bounds loads still trap.
+function print_mb_accessors() {
+  print "#if !WASM_RT_MEMCHECK_SIGNAL_HANDLER || WABT_BIG_ENDIAN" > decls
+  print "#error \"wasm2c-split.awk: the _mb accessors assume guard-page bounds checks, little endian\"" > decls
+  print "#endif" > decls
+  print "#define DEFINE_MB_LOAD(name, t1, t2, t3) \\" > decls
+  print "  static inline t3 name##_mb(u8* mb, u64 addr) { \\" > decls
+  print "    t1 result; \\" > decls
+  print "    wasm_rt_memcpy(&result, mb + addr, sizeof(t1)); \\" > decls
+  print "    wasm_asm(\"\" ::\"r\"(result)); \\" > decls
+  print "    return (t3)(t2)result; \\" > decls
+  print "  }" > decls
+  print "#define DEFINE_MB_STORE(name, t1, t2) \\" > decls
+  print "  static inline void name##_mb(u8* mb, u64 addr, t2 value) { \\" > decls
+  print "    t1 wrapped = (t1)value; \\" > decls
+  print "    wasm_rt_memcpy(mb + addr, &wrapped, sizeof(t1)); \\" > decls
+  print "  }" > decls
+  for (i = 1; i <= n_access; i++) print "DEFINE_MB_" access[i] > decls
+}
+
+# "DEFINE_LOAD(i32_load, u32, u32, u32)" -> the _mb twin, and the name for
+# the rewrite of the function bodies.
+state == "prelude" && /^DEFINE_(LOAD|STORE)\([a-z0-9_]+, / {
+  print > decls
+  access[++n_access] = substr($0, 8)
+  name = $0
+  sub(/^DEFINE_(LOAD|STORE)\(/, "", name)
+  sub(/,.*/, "", name)
+  accessor[name "(&instance->w2c_memory, "] = name "_mb(w2c_mb, "
+  if ($0 == "DEFINE_STORE(i64_store32, u32, u64)") print_mb_accessors()
+  next
+}
+
 # The prelude: macros and static inline helpers, shared by every file.
 state == "prelude" {
   if ($0 == "static bool s_module_initialized = false;") {
+    if (n_access != 23) { print "expected 23 DEFINE_LOAD/STORE lines, saw " n_access > "/dev/stderr"; exit 1 }
     state = "top"
     print "extern __attribute__((visibility(\"hidden\"))) u32 func_types[];" > decls
     print > main
@@ -77,6 +135,7 @@ state == "top" && /^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/ {
   }
   if (header ~ /;$/) { print flush_header(header) > decls; next }
   print flush_header(header) > part[next_part()]
+  print "  u8* const w2c_mb = instance->w2c_memory.data;" > part[target]
   state = "body"
   bodies++
   next
@@ -84,6 +143,7 @@ state == "top" && /^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/ {
 
 state == "body" {
   if (index($0, "data_segment_data_")) { print "a function uses a data segment" > "/dev/stderr"; exit 1 }
+  if (index($0, "(&instance->w2c_memory, ")) rewrite_accesses()
   print > part[target]
   size[target] += length($0) + 1
   if ($0 == "}") state = "top"
