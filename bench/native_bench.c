@@ -14,6 +14,8 @@
 **                         the cost of crossing into the guest and back
 **       cold              pyreactor_open -> register_def -> first apply_def
 **                         of a new instance (then closed, untimed)
+**       reset             the same with pyreactor_reset of a used instance
+**                         in place of pyreactor_open
 **       quit
 **   native_bench instances COUNTS
 **     opens instances (each registers and applies the def once, then sits
@@ -104,6 +106,29 @@ static void cold(double start)
   pyreactor_close(p);
 }
 
+/* As cold, with a reset of an instance that has run calls: what the host
+** does after a trap (before the replay). */
+static void reset_cold(pyreactor *used)
+{
+  check(used, pyreactor_apply_def(used, ECHO_NAME, ECHO_ARGS), "apply_def before reset");
+  long f0 = faults();
+  double t0 = now_ms();
+  check(used, pyreactor_reset(used), "pyreactor_reset");
+  double t1 = now_ms();
+  long f1 = faults();
+  check(used, pyreactor_register_def(used, ECHO_NAME, ECHO_CODE), "register_def");
+  double t2 = now_ms();
+  long f2 = faults();
+  check(used, pyreactor_apply_def(used, ECHO_NAME, ECHO_ARGS), "apply_def");
+  double t3 = now_ms();
+  long f3 = faults();
+  check_echo(used);
+  printf("{\"ms\":%.6f,\"phases\":{\"reset\":%.6f,\"register\":%.6f,\"apply\":%.6f},"
+         "\"faults\":{\"reset\":%ld,\"register\":%ld,\"apply\":%ld}}\n",
+         t3 - t0, t1 - t0, t2 - t1, t3 - t2, f1 - f0, f2 - f1, f3 - f2);
+  fflush(stdout);
+}
+
 static char *read_file(const char *path)
 {
   FILE *f = fopen(path, "rb");
@@ -140,6 +165,8 @@ static void serve(const char *kernels_path)
   check(p, pyreactor_register_module(p, "kernels", source), "register_module kernels");
   check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
   free(source);
+  pyreactor *used = open_instance(); /* the one `reset` resets */
+  check(used, pyreactor_register_def(used, ECHO_NAME, ECHO_CODE), "register_def");
   printf("{\"ready\":true,\"abi\":%d}\n", pyreactor_abi_version());
   fflush(stdout);
 
@@ -181,11 +208,14 @@ static void serve(const char *kernels_path)
       printf("{\"ns_per_call\":%.3f}\n", (t1 - t0) * 1e6 / (double)n);
     } else if (strcmp(cmd, "cold") == 0) {
       cold(-1);
+    } else if (strcmp(cmd, "reset") == 0) {
+      reset_cold(used);
     } else {
       printf("{\"error\":\"unknown command %s\"}\n", cmd);
     }
     fflush(stdout);
   }
+  pyreactor_close(used);
   pyreactor_close(p);
 }
 

@@ -443,6 +443,10 @@ def report(R, svg_name):
         c = cold["native"]
         w("| %s | `pyreactor_open` → `register_def` → first `apply_def` result; the process already runs another instance | %s | %s | %s |"
           % (LABELS["native"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
+    if "native-reset" in cold:
+        c = cold["native-reset"]
+        w("| %s | `pyreactor_reset` of an instance that has run calls (what a rebuild after a trap does before its replay) → `register_def` → first `apply_def` result | %s | %s | %s |"
+          % (LABELS["native"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
     if "native-first" in proc:
         c = proc["native-first"]
         w("| %s | the same for the first instance of a fresh process, from `main` (one-time set-up of the process included) | %s | %s | %s |"

@@ -543,7 +543,8 @@ def main():
             return {label: (servers[srv], cmd) for label, (srv, cmd) in spec.items() if srv in servers}
 
         if "cold" in parts:
-            spec = {"native": ("native", "cold"), "js-api": ("js", "cold-api"), "js-inthread": ("js", "cold-inthread")}
+            spec = {"native": ("native", "cold"), "native-reset": ("native", "reset"),
+                    "js-api": ("js", "cold-api"), "js-inthread": ("js", "cold-inthread")}
             jobs = {label: (srv, cmd, lambda a: a) for label, (srv, cmd) in jobs_of(spec).items()}
             samples = interleave(cfg["cold_rounds"], jobs, "in-process cold start")
             results["cold"] = {

@@ -7,8 +7,9 @@
 ** than an embedder's thread may have, and which thread calls us is the
 ** embedder's choice. Each instance therefore owns a lazily committed stack
 ** (64 MiB by default) with a guard region, and guest code runs there
-** (ucontext switch on the calling thread, so thread locals and callbacks
-** still see the caller's thread). Deep recursion then traps cleanly either
+** (a stack switch on the calling thread, so thread locals and callbacks
+** still see the caller's thread; no signal mask is saved, which would cost
+** system calls on every call). Deep recursion then traps cleanly either
 ** way: the guest's stack underflows (out of bounds) or ours hits its guard.
 **
 ** A trap is a siglongjmp to the point where guest_call entered the guest:
