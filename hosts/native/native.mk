@@ -22,6 +22,10 @@ NATIVE_TEST_DIR := $(BUILD)/native-tests
 NATIVE_ASAN_DIR := $(BUILD)/asan
 WASM2C_RT := /usr/src/wasm2c
 NATIVE_CC ?= gcc
+# The generated code is compiled by clang: measured in one interleaved run
+# of bench/kernels.py against the same-source native CPython, geomean 1.50x
+# with clang-19 -O2 vs 1.59x with gcc 12 -O2 (clang -O3: 1.52x).
+NATIVE_GEN_CC ?= clang-19
 
 # Our code: strict. _GNU_SOURCE for ucontext, openat2, getrandom, preadv.
 NATIVE_WARN := -Wall -Wextra -Werror
@@ -55,7 +59,7 @@ native: $(BUILD)/libpyreactor.a $(BUILD)/pyreactor $(BUILD)/pyreactor.pc
 $(NATIVE_DIR)/python_reactor.stamp: $(WASM) hosts/native/wasm2c-cache.sh hosts/native/wasm2c-split.awk
 	@mkdir -p $(@D)
 	cp $(WASM) $(NATIVE_DIR)/input.wasm
-	hosts/native/wasm2c-cache.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(NATIVE_CC) $(NATIVE_GEN_CFLAGS)
+	hosts/native/wasm2c-cache.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
 	@touch -r $(NATIVE_DIR)/input.wasm $@
 # Side products of the stamp; the header keeps its time when unchanged.
 $(NATIVE_GEN_O) $(NATIVE_GEN_H): $(NATIVE_DIR)/python_reactor.stamp ;
