@@ -234,7 +234,8 @@ static void case_timeouts(void)
     const char *type = pyreactor_error_type(p);
     T_CHECK(slow[i], rc == PYREACTOR_TIMEOUT && type && strcmp(type, "Timeout") == 0,
             "want Timeout, got rc=%d %s", rc, pyreactor_result(p, NULL));
-    T_CHECK(slow[i], took < 3.0, "took %.2f s to time out", took);
+    /* Not a timing test: only that the 30 s nap was cut short. */
+    T_CHECK(slow[i], took < 20.0, "took %.2f s to time out", took);
     expect_value(p, slow[i], true, "slow.quick", "[100]", "4950");
   }
   T_CHECK("timeout", sink_bytes > 0, "chatter printed nothing");
