@@ -348,7 +348,10 @@ def report(R, svg_name):
                 "; PSS is %.1f%% of RSS at %d instances, so the instances share almost no pages (a shared, "
                 "copy-on-write image would make PSS much smaller than RSS)" % (
                     100 * top["pss_kb"]["median"] / top["rss_kb"]["median"], top["n"])
-                if top["pss_kb"] and top["pss_kb"]["median"] > 0.9 * top["rss_kb"]["median"] else ""))
+                if top["pss_kb"] and top["pss_kb"]["median"] > 0.9 * top["rss_kb"]["median"] else
+                "; the instances map one copy-on-write memory image, and RSS counts each shared page once per "
+                "instance that maps it, PSS (%s at %d instances) divides it among them: the memory really used"
+                % (mb(top["pss_kb"]["median"]), top["n"]) if top["pss_kb"] else ""))
     else:
         row("", "native host: 100 idle instances ≤ 1 GB", missing("native"), None)
     # compute
