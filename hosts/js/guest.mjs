@@ -92,18 +92,30 @@ function writeAll(fd, bytes) {
  * constructed (Deno); it is noise for users of this host, so it is filtered
  * out while the module is imported and WASI constructed.
  */
-async function quietWasi(options) {
+async function quietly(fn) {
   const emit = process.emitWarning;
   process.emitWarning = function (warning, ...rest) {
     if (String(warning?.message ?? warning).includes('WASI')) return undefined;
     return emit.call(this, warning, ...rest);
   };
   try {
-    const { WASI } = await import('node:wasi');
-    return new WASI(options);
+    return await fn();
   } finally {
     process.emitWarning = emit;
   }
+}
+
+let wasiModule = null;
+
+/** Loads node:wasi (once): a worker does it while it waits for its module. */
+export function preloadWasi() {
+  wasiModule ??= quietly(() => import('node:wasi'));
+  return wasiModule;
+}
+
+async function quietWasi(options) {
+  const { WASI } = await preloadWasi();
+  return quietly(() => new WASI(options));
 }
 
 export class Guest {
@@ -200,26 +212,32 @@ export class Guest {
    * @param {string} op a key of OPS
    * @param {string|Uint8Array} [name]
    * @param {string|Uint8Array} [payload] code for register_*, args for apply_*
+   * @param {(tag: 'ok'|'err', bytes: Uint8Array) => any} [read] what to make
+   *   of the result: called with the record's text bytes (a view of guest
+   *   memory, valid only during the call) before the record is freed; its
+   *   return value is returned. Default: {tag, text}.
    */
-  call(op, name, payload) {
+  call(op, name, payload, read = readText) {
     if (this.poisoned) throw new GuestTrap(`instance unusable after: ${this.poisoned}`);
     const kind = OPS[op];
     if (!kind) throw new TypeError(`unknown op ${op}`);
-    if (kind === 'none') return this.#takeRecord(this.#guard(op, () => this.exports.init()));
+    if (kind === 'none') return this.#takeRecord(this.#guard(op, () => this.exports.init()), read);
     const buffers = [];
     try {
       const nameBuf = this.#input(name, buffers);
       if (kind === 'name') {
-        return this.#takeRecord(this.#guard(op, () => this.exports[op](nameBuf.ptr, nameBuf.len)));
+        return this.#takeRecord(this.#guard(op, () => this.exports[op](nameBuf.ptr, nameBuf.len)), read);
       }
       const second = this.#input(payload ?? (kind === 'args' ? '[]' : ''), buffers);
       if (kind === 'code') {
         return this.#takeRecord(this.#guard(op, () =>
-          this.exports[op](nameBuf.ptr, nameBuf.len, second.ptr, second.len)));
+          this.exports[op](nameBuf.ptr, nameBuf.len, second.ptr, second.len)), read);
       }
-      return this.#apply(op, nameBuf, second);
+      return this.#apply(op, nameBuf, second, read);
     } catch (error) {
-      if (error instanceof OutOfGuestMemory) return errResult('MemoryError', error.message);
+      if (error instanceof OutOfGuestMemory) {
+        return read('err', encoder.encode(JSON.stringify({ type: 'MemoryError', message: error.message })));
+      }
       throw error;
     } finally {
       if (!this.poisoned) {
@@ -228,7 +246,7 @@ export class Guest {
     }
   }
 
-  #apply(op, nameBuf, argsBuf) {
+  #apply(op, nameBuf, argsBuf, read) {
     this.#nextId = (this.#nextId % 0x7fffffff) + 1; // positive i32, never 0
     const pending = { id: this.#nextId, records: [], stray: [] };
     this.#inApply = pending;
@@ -247,31 +265,46 @@ export class Guest {
         (stray.length ? ` and ${JSON.stringify(stray)} for other ids` : '');
       throw new GuestTrap(this.poisoned);
     }
-    return this.#takeRecord(record);
+    return this.#takeRecord(record, read);
   }
 
-  /** Copies bytes into a fresh guest buffer, remembered in `buffers` for dealloc. */
+  /**
+   * Copies bytes into a fresh guest buffer, remembered in `buffers` for
+   * dealloc. `value` may also be a writer, {length, writeTo(view)}, that
+   * fills the buffer itself (the worker streams big requests that way).
+   */
   #input(value, buffers) {
-    const bytes = toBytes(value ?? '');
+    const writer = typeof value?.writeTo === 'function' ? value : null;
+    const bytes = writer ? null : toBytes(value ?? '');
+    const len = writer ? writer.length : bytes.length;
     // alloc(0) may legitimately return 0 or a shared pointer; ask for one byte
     // so that every buffer is a real, distinct allocation.
-    const size = Math.max(bytes.length, 1);
+    const size = Math.max(len, 1);
     const ptr = this.#guard('alloc', () => this.exports.alloc(size)) >>> 0;
     if (ptr === 0) throw new OutOfGuestMemory(`guest alloc(${size}) returned 0`);
     buffers.push({ ptr, size });
-    new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
-    return { ptr, len: bytes.length, size };
+    const dest = new Uint8Array(this.exports.memory.buffer, ptr, len);
+    if (writer) writer.writeTo(dest);
+    else dest.set(bytes);
+    return { ptr, len, size };
   }
 
-  /** Reads a result record, then frees it (exactly once). */
-  #takeRecord(record) {
-    const { tag, text } = this.readRecord(record);
+  /** Reads a result record through `read`, then frees it (exactly once). */
+  #takeRecord(record, read) {
+    const { tag, bytes } = this.#recordBytes(record);
+    const value = read(tag, bytes);
     this.#guard('result_free', () => this.exports.result_free(record));
-    return { tag, text };
+    return value;
   }
 
   /** Decodes the record at `record` without freeing it (tests use this). */
   readRecord(record) {
+    const { tag, bytes } = this.#recordBytes(record);
+    return { tag, text: decoder.decode(bytes), textPtr: bytes.byteOffset, textLen: bytes.length };
+  }
+
+  /** The tag and a view of the text of the record at `record`, checked. */
+  #recordBytes(record) {
     const address = record >>> 0;
     const memory = this.exports.memory.buffer;
     if (address === 0 || address + RECORD_SIZE > memory.byteLength) {
@@ -287,8 +320,7 @@ export class Guest {
         `text ${textPtr}+${textLen}`;
       throw new GuestTrap(this.poisoned);
     }
-    const bytes = new Uint8Array(memory, textPtr, textLen);
-    return { tag: TAGS[tagValue], text: decoder.decode(bytes), textPtr, textLen };
+    return { tag: TAGS[tagValue], bytes: new Uint8Array(memory, textPtr, textLen) };
   }
 
   /** Calls an export with raw i32 arguments: lets tests pass bad pointers. */
@@ -320,8 +352,8 @@ function describeTrap(error) {
   return `host error: ${error?.stack ?? String(error)}`;
 }
 
-function errResult(type, message) {
-  return { tag: 'err', text: JSON.stringify({ type, message }) };
+function readText(tag, bytes) {
+  return { tag, text: decoder.decode(bytes) };
 }
 
 function concat(chunks, total) {

@@ -32,6 +32,22 @@ export interface ReactorOptions {
    *  export). Allocations past it raise MemoryError inside Python; a trap at
    *  the cap rejects with type `MemoryLimit`. Default: no cap. */
   memoryMb?: number;
+  /** Size of the shared buffer that carries calls to the worker and results
+   *  back, in bytes (at least 256). Bigger requests and results still work:
+   *  they cross in frames of this size. Default 64 KiB (65536). */
+  channelBytes?: number;
+  /** How long a waiting side (the caller, and the worker between calls)
+   *  polls for the other side's answer before it sleeps, in µs; it backs
+   *  off when polling does not pay. 0: never poll. Default 20. */
+  spinMicros?: number;
+}
+
+/** Options of Reactor.prestart. */
+export interface PrestartOptions {
+  /** The stackSizeMb of the reactors that are to use the spares. Default 256. */
+  stackSizeMb?: number;
+  /** How many spares to have ready. Default: Reactor.spareWorkers, at least 1. */
+  count?: number;
 }
 
 export type Op =
@@ -70,8 +86,19 @@ export class PythonError extends Error {
 }
 
 export class Reactor {
-  /** Compiles the module once and starts the instance in a worker thread. */
+  /** Compiles the module once and starts the instance in a worker thread
+   *  (the worker boots while the module compiles). */
   static load(options?: ReactorOptions): Promise<Reactor>;
+
+  /**
+   * How many booted spare workers to keep per stackSizeMb once the process
+   * has started a second worker (a second reactor, a rebuild) or called
+   * prestart(); a load or rebuild that takes one skips the worker's
+   * start-up. 0: none. Default 1 under Node, 0 under Deno.
+   */
+  static spareWorkers: number;
+  /** Starts spare workers now; resolves once they have booted. */
+  static prestart(options?: PrestartOptions): Promise<void>;
 
   /** The compiled module: pass it as `wasm` to load more reactors without recompiling. */
   readonly module: WebAssembly.Module;
@@ -109,6 +136,30 @@ export class Reactor {
   call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
   /** Waits for queued calls, then stops the worker; later calls reject. */
   close(): Promise<void>;
+
+  // Synchronous variants: the calling thread blocks (in Atomics.wait) until
+  // the result, or until timeoutMs stops the call; a trap or timeout throws
+  // the same PythonError the async call rejects with, and the next call
+  // rebuilds and replays as usual. They throw an Error when an async call
+  // is queued or running on this reactor (they cannot wait for it), or when
+  // called from inside a stdout/stderr callback of a call in flight.
+
+  /** init(), synchronous. Returns null. */
+  initSync(): null;
+  registerLambdaSync(name: GuestText, code: GuestText): string;
+  registerDefSync(name: GuestText, code: GuestText): string;
+  registerModuleSync(name: GuestText, code: GuestText): string;
+  unregisterLambdaSync(name: GuestText): string;
+  unregisterDefSync(name: GuestText): string;
+  unregisterModuleSync(name: GuestText): string;
+  /** applyLambda(), synchronous: throws PythonError. */
+  applyLambdaSync(name: GuestText, args?: Args): unknown;
+  applyDefSync(name: GuestText, args?: Args): unknown;
+  /** applyLambdaRaw(), synchronous: throws only for a trap or timeout. */
+  applyLambdaRawSync(name: GuestText, argsText?: GuestText): RawResult;
+  applyDefRawSync(name: GuestText, argsText?: GuestText): RawResult;
+  /** call(), synchronous. */
+  callSync(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): RawResult;
 
   /** Test hook: calls an export with raw i32 arguments. */
   _rawExport(exportName: string, ...args: number[]): Promise<RawResult>;

@@ -1,21 +1,40 @@
 // @ts-self-types="./index.d.ts"
 // JavaScript host of python-reactor.wasm (ABI version 1), for Node >= 20 and
-// Deno 2. The instance runs in a worker thread (guest.mjs does the byte-level
-// work there); this side queues calls, turns results into values or
-// PythonErrors, and rebuilds the instance after a trap, replaying every
-// registration that had succeeded so that the user loses nothing but the call
-// that trapped.
+// Deno 2. The instance runs in a worker thread (worker.mjs, with guest.mjs
+// doing the byte-level work there); calls cross over a SharedArrayBuffer
+// (channel.mjs) instead of messages. This side queues calls, turns results
+// into values or PythonErrors, stops calls that run too long, and rebuilds
+// the instance after a trap, replaying every registration that had
+// succeeded so that the user loses nothing but the call that trapped.
+//
+// One protocol, two ways to wait: each exchange with the worker is a
+// generator that yields whenever it needs the worker's answer; the async
+// API drives it with Atomics.waitAsync, the *Sync API with Atomics.wait.
 
 import { Worker } from 'node:worker_threads';
+import { setImmediate } from 'node:timers';
 import { readFile } from 'node:fs/promises';
 import process from 'node:process';
-import { OPS } from './guest.mjs';
+import { OPS, toBytes } from './guest.mjs';
+import {
+  TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN, WORKER, CLOSED,
+  READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW,
+  OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, cells, dataArea,
+  SpinPolicy, DEFAULT_SPIN_MICROS,
+} from './channel.mjs';
 
 export { OPS };
 
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 const OUTPUT_TARGETS = new Set(['inherit', 'stdout', 'stderr', 'ignore']);
+const RAW_OP = '__raw_export';
+/** A synchronous call that has to wait for a new worker gives up after this. */
+const SYNC_START_LIMIT_MS = 60_000;
+const MIN_CHANNEL_BYTES = 256;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** An `err` result of the guest, or a trap (`type === 'Trap'`). */
 export class PythonError extends Error {
@@ -64,26 +83,226 @@ function payloadFor(op, value) {
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
     throw new TypeError(`${op}: code must be a string or Uint8Array`);
   }
-  return undefined;
+  return '';
+}
+
+function requestFor(op, name, textOrArgs) {
+  if (!Object.hasOwn(OPS, op)) throw new TypeError(`unknown op: ${op}`);
+  const payload = payloadFor(op, textOrArgs);
+  return { op, name: op === 'init' ? '' : (name ?? ''), payload };
+}
+
+// Phases of a worker, for what a wait that runs out means.
+const STARTING = 0;
+const CALLING = 1;
+
+/** One worker and its channel. */
+class Link {
+  constructor(worker, sab, rebuild, spinMicros) {
+    this.worker = worker;
+    this.spin = new SpinPolicy(spinMicros);
+    this.ctl = cells(sab);
+    this.data = dataArea(sab);
+    this.capacity = this.data.length;
+    this.born = performance.now();
+    this.ready = false; // READY seen
+    this.rebuild = rebuild; // replaces a lost instance: replay before use
+    this.failure = null; // why it was given up (what waiting calls throw)
+    this.phase = STARTING;
+    this.deadline = Infinity; // of the exchange in progress
+  }
+}
+
+// Sources of the bytes of a request that crosses in several frames.
+
+/** Bytes, copied frame by frame. */
+class BytesSource {
+  constructor(bytes) {
+    this.bytes = bytes;
+    this.offset = 0;
+    this.done = bytes.length === 0;
+  }
+
+  /** Copies as much as fits into `view`; returns how many bytes. */
+  fill(view) {
+    const n = Math.min(view.length, this.bytes.length - this.offset);
+    view.set(this.bytes.subarray(this.offset, this.offset + n));
+    this.offset += n;
+    this.done = this.offset === this.bytes.length;
+    return n;
+  }
+}
+
+/** A string, encoded to UTF-8 straight into each frame (no copy of the
+ *  whole in between); its length in bytes is counted first, for the header. */
+class TextSource {
+  constructor(text) {
+    this.text = text;
+    this.read = 0; // UTF-16 units encoded so far
+    this.length = utf8Length(text);
+    this.done = text.length === 0;
+  }
+
+  fill(view) {
+    const rest = this.read === 0 ? this.text : this.text.substring(this.read);
+    const { read, written } = encoder.encodeInto(rest, view);
+    this.read += read;
+    this.done = this.read === this.text.length;
+    return written;
+  }
+}
+
+/** What TextEncoder makes of `text`, in bytes (a lone surrogate: U+FFFD, 3). */
+function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length
+        && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 units
+      i++;
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+// ---- spare workers
+//
+// Starting a worker (a new isolate that loads this host's modules) takes
+// about as long as everything else in Reactor.load together. A spare is a
+// worker started ahead of time, booted and waiting for its job; a load or a
+// rebuild that finds one skips the wait. Spares are kept per stackSizeMb
+// (the only worker option fixed at creation), once a process has shown it
+// starts workers more than once (a second Reactor, a rebuild after a trap)
+// or asked for them (Reactor.prestart).
+
+const isDeno = typeof globalThis.Deno !== 'undefined';
+const spares = new Map(); // stackSizeMb -> [{worker, booted}]
+let workersStarted = 0;
+let sparesWanted = false;
+// A spare starts this long after a load or rebuild is done, so that it does
+// not compete with the first calls of the new instance.
+const REFILL_DELAY_MS = 20;
+
+function newWorker(stackSizeMb, job) {
+  workersStarted++;
+  const worker = new Worker(WORKER_URL, {
+    workerData: job ? { job } : {},
+    resourceLimits: { stackSizeMb },
+    env: {}, // the guest gets options.env through WASI, nothing else
+  });
+  worker.unref(); // an idle reactor (or spare) does not keep the process alive
+  return worker;
+}
+
+function addSpare(stackSizeMb) {
+  const worker = newWorker(stackSizeMb, null);
+  const list = spares.get(stackSizeMb) ?? [];
+  spares.set(stackSizeMb, list);
+  let booted;
+  const spare = { worker, taken: false, booted: new Promise((resolve) => { booted = resolve; }) };
+  spare.ready = () => booted();
+  const drop = () => {
+    const i = list.indexOf(spare);
+    if (i >= 0) list.splice(i, 1);
+    booted();
+  };
+  spare.onMessage = (message) => {
+    if (message === 'booted') booted();
+  };
+  spare.onError = drop;
+  spare.onExit = drop;
+  worker.on('message', spare.onMessage);
+  worker.on('error', spare.onError);
+  worker.on('exit', spare.onExit);
+  worker.unref(); // again: a 'message' listener refs the worker's port (Node)
+  list.push(spare);
+  return spare;
+}
+
+/** A spare worker (booted, or still booting) for this stack size, or null. */
+function takeSpare(stackSizeMb) {
+  const spare = spares.get(stackSizeMb)?.shift();
+  if (!spare) return null;
+  spare.taken = true;
+  spare.ready(); // for prestart(): it is in use now
+  spare.worker.off('message', spare.onMessage);
+  spare.worker.off('error', spare.onError);
+  spare.worker.off('exit', spare.onExit);
+  return spare.worker;
+}
+
+/** Tops the spares of `stackSizeMb` up to Reactor.spareWorkers, if wanted. */
+function refillSpares(stackSizeMb) {
+  if (!sparesWanted && workersStarted < 2) return;
+  const count = Reactor.spareWorkers;
+  while ((spares.get(stackSizeMb)?.length ?? 0) < count) addSpare(stackSizeMb);
 }
 
 export class Reactor {
+  /**
+   * How many spare workers to keep booted per stackSizeMb, once this process
+   * has started a second worker or called prestart() (0: none). Default 1
+   * under Node; 0 under Deno, whose Worker constructor blocks the calling
+   * thread until the worker has booted, so that a spare saves nothing.
+   */
+  static spareWorkers = isDeno ? 0 : 1;
+
+  /**
+   * Starts spare workers now (up to `count`, default Reactor.spareWorkers or
+   * 1) and resolves when they have booted: the next loads skip the worker's
+   * start-up.
+   */
+  static async prestart({ stackSizeMb = 256, count = Math.max(Reactor.spareWorkers, 1) } = {}) {
+    sparesWanted = true;
+    while ((spares.get(stackSizeMb)?.length ?? 0) < count) addSpare(stackSizeMb);
+    const waiting = [...(spares.get(stackSizeMb) ?? [])];
+    for (const spare of waiting) spare.worker.ref(); // the process waits for them
+    try {
+      await Promise.all(waiting.map((spare) => spare.booted));
+    } finally {
+      for (const spare of waiting) if (!spare.taken) spare.worker.unref();
+    }
+  }
+
   /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
-    const module = await compile(options.wasm ?? DEFAULT_WASM);
-    const reactor = new Reactor(module, options);
-    await reactor.#enqueue(() => reactor.#ensureWorker());
+    const wasm = options.wasm ?? DEFAULT_WASM;
+    const compiled = wasm instanceof WebAssembly.Module;
+    const reactor = new Reactor(compiled ? wasm : null, options);
+    if (!compiled) {
+      // The worker boots while the module compiles; it gets it by message.
+      const link = reactor.#spawn();
+      let module;
+      try {
+        module = await compile(wasm);
+      } catch (error) {
+        reactor.#closed = true;
+        reactor.#shut(link, new Error('Reactor.load failed'));
+        throw error;
+      }
+      reactor.#module = module;
+      if (!link.failure) link.worker.postMessage({ ...link.job, module });
+    }
+    await reactor.#enqueue(() => reactor.#driveAsync(reactor.#ensure()));
     return reactor;
   }
 
   #module;
   #options;
   #workerData;
-  #wakeup = null; // the current worker's stop cell
-  #worker = null;
-  #pending = null; // {seq, resolve, reject, timer} of the call in flight
-  #seq = 0;
+  #capacity;
+  #spinMicros;
+  #link = null; // the current worker, if any (it may still be starting)
+  #everReady = false;
   #queue = Promise.resolve();
+  #pending = 0; // async calls queued or running
+  #inSync = false; // a *Sync call is running
   #log = []; // succeeded register_*/unregister_*, replayed after a trap
   #closed = false;
   /** How many times the instance was rebuilt after a trap. */
@@ -92,8 +311,15 @@ export class Reactor {
   constructor(module, options = {}) {
     this.#module = module;
     this.#options = { stackSizeMb: 256, ...options };
+    const bytes = options.channelBytes ?? DEFAULT_CAPACITY;
+    if (!Number.isInteger(bytes) || bytes < MIN_CHANNEL_BYTES) {
+      throw new TypeError(`channelBytes must be a whole number >= ${MIN_CHANNEL_BYTES}`);
+    }
+    this.#capacity = bytes;
+    const spin = options.spinMicros ?? DEFAULT_SPIN_MICROS;
+    if (typeof spin !== 'number' || !(spin >= 0)) throw new TypeError('spinMicros must be a number >= 0');
+    this.#spinMicros = spin;
     this.#workerData = {
-      module,
       env: options.env ?? {},
       preopens: options.preopens ?? {},
       stdout: outputTarget(options.stdout, 'stdout'),
@@ -125,15 +351,42 @@ export class Reactor {
    * untouched. Rejects only for a trap (PythonError type 'Trap').
    */
   call(op, name, textOrArgs) {
-    if (!Object.hasOwn(OPS, op)) return Promise.reject(new TypeError(`unknown op: ${op}`));
-    let payload;
+    let request;
     try {
-      payload = payloadFor(op, textOrArgs);
+      request = requestFor(op, name, textOrArgs);
     } catch (error) {
       return Promise.reject(error);
     }
-    const request = { op, name: op === 'init' ? undefined : (name ?? ''), payload };
-    return this.#enqueue(() => this.#run(request));
+    return this.#enqueue(() => this.#callAsync(request));
+  }
+
+  // The same, synchronous: the calling thread blocks until the result (or
+  // timeoutMs). They throw what the async ones reject with.
+  initSync() { return this.#valueSync('init'); }
+  registerLambdaSync(name, code) { return this.#valueSync('register_lambda', name, code); }
+  registerDefSync(name, code) { return this.#valueSync('register_def', name, code); }
+  registerModuleSync(name, code) { return this.#valueSync('register_module', name, code); }
+  unregisterLambdaSync(name) { return this.#valueSync('unregister_lambda', name); }
+  unregisterDefSync(name) { return this.#valueSync('unregister_def', name); }
+  unregisterModuleSync(name) { return this.#valueSync('unregister_module', name); }
+  applyLambdaSync(name, args = []) { return this.#valueSync('apply_lambda', name, JSON.stringify(args)); }
+  applyDefSync(name, args = []) { return this.#valueSync('apply_def', name, JSON.stringify(args)); }
+  applyLambdaRawSync(name, argsText = '[]') { return this.callSync('apply_lambda', name, argsText); }
+  applyDefRawSync(name, argsText = '[]') { return this.callSync('apply_def', name, argsText); }
+
+  /** call(), synchronous. Throws if an async call is queued or running. */
+  callSync(op, name, textOrArgs) {
+    const request = requestFor(op, name, textOrArgs);
+    if (this.#closed) throw new Error('Reactor is closed');
+    if (this.#pending > 0 || this.#inSync) {
+      throw new Error('Reactor is busy: a synchronous call cannot run while another call is queued or running');
+    }
+    this.#inSync = true;
+    try {
+      return this.#callSync(request);
+    } finally {
+      this.#inSync = false;
+    }
   }
 
   /** Waits for queued calls, then stops the worker. */
@@ -141,22 +394,19 @@ export class Reactor {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue;
-    const worker = this.#worker;
-    this.#worker = null;
-    await worker?.terminate();
+    const link = this.#link;
+    this.#link = null;
+    if (link) await this.#shut(link, new Error('Reactor is closed'));
   }
 
   /** Test hook: calls an export with raw i32 arguments (e.g. a bad pointer). */
   _rawExport(exportName, ...args) {
-    return this.#enqueue(async () => {
-      await this.#ensureWorker();
-      return this.#send({ op: '__raw_export', exportName, args });
-    });
+    return this.#enqueue(() => this.#driveAsync(this.#run({ op: RAW_OP, exportName, args })));
   }
 
   /** Test hook: kills the worker as if it had died on its own. */
   _killWorker() {
-    this.#worker?.terminate();
+    this.#link?.worker.terminate();
   }
 
   async #value(op, name, payload) {
@@ -165,142 +415,480 @@ export class Reactor {
     throw PythonError.fromText(text);
   }
 
+  #valueSync(op, name, payload) {
+    const { tag, text } = this.callSync(op, name, payload);
+    if (tag === 'ok') return JSON.parse(text);
+    throw PythonError.fromText(text);
+  }
+
   /** Calls run one at a time, in order; a failed call does not stop the queue. */
   #enqueue(task) {
     if (this.#closed) return Promise.reject(new Error('Reactor is closed'));
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => {});
+    // Nothing ahead of it: start now, so the request is on its way at once.
+    let run;
+    if (this.#pending++ === 0 && !this.#inSync) {
+      try {
+        run = task();
+      } catch (error) {
+        run = Promise.reject(error);
+      }
+    } else {
+      run = this.#queue.then(task);
+    }
+    this.#queue = run.then(this.#done, this.#done);
     return run;
   }
 
-  async #run(request) {
-    await this.#ensureWorker();
-    const result = await this.#send(request);
-    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
-    return result;
+  #done = () => {
+    this.#pending--;
+  };
+
+  // ---- drivers: run a protocol generator, waiting whenever it yields a link
+
+  #driveSync(steps) {
+    let step = steps.next();
+    while (!step.done) {
+      this.#waitSync(step.value);
+      step = steps.next();
+    }
+    return step.value;
   }
 
-  async #ensureWorker() {
-    if (this.#worker) return;
-    const rebuilding = this.#seq > 0;
-    await this.#startWorker();
-    if (rebuilding) {
+  async #driveAsync(steps) {
+    let step = steps.next();
+    let streak = 0; // answers in a row that came without a trip through the event loop
+    while (!step.done) {
+      const link = step.value;
+      if (!link.spin.spin(link.ctl, WORKER)) {
+        await this.#waitAsync(link);
+        streak = 0;
+      } else if (++streak >= 16) {
+        // A guest that prints (to a callback) as fast as we read must not
+        // starve the event loop.
+        streak = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      step = steps.next();
+    }
+    return step.value;
+  }
+
+  #deadline(link, sync) {
+    if (link.phase === CALLING) return link.deadline;
+    return sync ? link.born + SYNC_START_LIMIT_MS : Infinity;
+  }
+
+  /** Blocks until it is this side's turn on `link` (or the link is given up). */
+  #waitSync(link) {
+    const ctl = link.ctl;
+    if (link.spin.spin(ctl, WORKER)) return;
+    for (;;) {
+      if (Atomics.load(ctl, TURN) !== WORKER) return;
+      const deadline = this.#deadline(link, true);
+      const ms = deadline === Infinity ? Infinity : deadline - performance.now();
+      if (ms <= 0) {
+        this.#expire(link);
+        return;
+      }
+      Atomics.wait(ctl, TURN, WORKER, ms);
+    }
+  }
+
+  async #waitAsync(link) {
+    const ctl = link.ctl;
+    // A pending waitAsync does not keep the process alive; the worker does.
+    link.worker.ref();
+    let timer = null;
+    try {
+      const deadline = this.#deadline(link, false);
+      if (deadline !== Infinity) {
+        timer = setTimeout(() => this.#expire(link), Math.max(0, deadline - performance.now()));
+      }
+      while (Atomics.load(ctl, TURN) === WORKER) {
+        const wait = Atomics.waitAsync(ctl, TURN, WORKER);
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      clearTimeout(timer);
+      link.worker.unref();
+    }
+  }
+
+  #expire(link) {
+    if (link.phase === CALLING) {
+      this.#fail(link, `the call took longer than ${this.#options.timeoutMs} ms`, 'Timeout');
+    } else {
+      this.#fail(link, `no answer from the new worker in ${SYNC_START_LIMIT_MS / 1000} s`);
+    }
+  }
+
+  // ---- workers
+
+  /** Starts a worker (or takes a spare) and makes it the current one. */
+  #spawn() {
+    const sab = createBuffer(this.#capacity);
+    const job = { ...this.#workerData, module: this.#module, sab, spinMicros: this.#spinMicros };
+    const stackSizeMb = this.#options.stackSizeMb;
+    let worker = takeSpare(stackSizeMb);
+    if (worker) {
+      if (job.module) worker.postMessage(job);
+    } else {
+      worker = newWorker(stackSizeMb, job.module ? job : null);
+    }
+    const link = new Link(worker, sab, this.#everReady, this.#spinMicros);
+    link.job = job; // what a worker started before the module compiled still needs
+    worker.on('error', (error) => {
+      const message = error?.message ?? String(error);
+      this.#fail(link, link.ready ? `the worker died: ${message}` : message);
+    });
+    worker.on('exit', (code) => this.#fail(link, `the worker exited (code ${code})`));
+    this.#link = link;
+    return link;
+  }
+
+  /**
+   * Gives up `link`: what waits on it throws `link.failure`. A sleeping
+   * guest is woken (wasi-sleep.mjs), the worker terminated. When it was the
+   * current, working instance, its replacement starts at once (it is
+   * replayed into before its first call).
+   */
+  #fail(link, reason, type = 'Trap') {
+    if (link.failure) return;
+    this.#shut(link, link.ready
+      ? new PythonError({ type, message: reason })
+      : new Error(`python reactor failed to start: ${reason}`));
+    if (this.#link === link) {
+      this.#link = null;
+      // The replacement starts as soon as this call has been answered.
+      if (link.ready && !this.#closed) {
+        setTimeout(() => {
+          if (!this.#link && !this.#closed) this.#spawn();
+        }, 0);
+      }
+    }
+  }
+
+  #shut(link, failure) {
+    link.failure ??= failure;
+    const ctl = link.ctl;
+    Atomics.store(ctl, WAKE, 1);
+    Atomics.notify(ctl, WAKE);
+    Atomics.store(ctl, TURN, CLOSED);
+    Atomics.notify(ctl, TURN);
+    return link.worker.terminate();
+  }
+
+  /** Throws when `link` was given up. */
+  #check(link) {
+    if (Atomics.load(link.ctl, TURN) === CLOSED) throw link.failure ?? new Error('the worker is gone');
+  }
+
+  /** Before letting the worker go on within a call: is its time up? */
+  #checkTime(link) {
+    if (link.deadline !== Infinity && performance.now() > link.deadline) {
+      this.#expire(link);
+      throw link.failure;
+    }
+  }
+
+  /** Writes the header of a frame and hands the turn to the worker. */
+  #give(link, kind, tag, nameLen, len, more, total) {
+    const ctl = link.ctl;
+    ctl[KIND] = kind;
+    ctl[TAG] = tag;
+    ctl[NAME_LEN] = nameLen;
+    ctl[LEN] = len;
+    ctl[MORE] = more ? 1 : 0;
+    ctl[TOTAL] = total;
+    if (Atomics.compareExchange(ctl, TURN, MAIN, WORKER) !== MAIN) {
+      throw link.failure ?? new Error('the worker is gone');
+    }
+    Atomics.notify(ctl, TURN);
+  }
+
+  // ---- the protocol (generators: each `yield link` waits for the worker)
+
+  /** The working instance: starts one and replays into it if need be. */
+  *#ensure() {
+    let link = this.#link;
+    if (link && link.ready && !link.rebuild) return link;
+    link ??= this.#spawn();
+    if (!link.ready) yield* this.#boot(link);
+    if (link.rebuild) {
+      link.rebuild = false;
       this.rebuilds++;
-      await this.#replay();
+      yield* this.#replay();
     }
+    return this.#link;
   }
 
-  #startWorker() {
-    // A fresh cell per worker: set and notified to end a sleep when a call
-    // is stopped (see wasi-sleep.mjs).
-    const wakeup = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER_URL, {
-      workerData: { ...this.#workerData, wakeup },
-      resourceLimits: { stackSizeMb: this.#options.stackSizeMb },
-      env: {}, // the guest gets options.env through WASI, nothing else
-    });
-    return new Promise((resolve, reject) => {
-      const fail = (message) => {
-        worker.terminate();
-        reject(new Error(`python reactor failed to start: ${message}`));
-      };
-      worker.on('message', (message) => {
-        if (message.kind === 'ready') {
-          this.#wakeup = wakeup;
-          this.#adopt(worker);
-          resolve();
-        } else if (message.kind === 'fatal') {
-          fail(message.message);
-        } else if (this.#worker === worker) {
-          this.#onMessage(message);
-        }
-      });
-      worker.on('error', (error) => {
-        if (this.#worker === worker) this.#fail(`the worker died: ${error?.message ?? error}`);
-        else fail(error?.message ?? String(error));
-      });
-      worker.on('exit', (code) => {
-        if (this.#worker === worker) this.#fail(`the worker exited (code ${code})`);
-        else fail(`the worker exited (code ${code})`);
-      });
-    });
-  }
-
-  #adopt(worker) {
-    this.#worker = worker;
-    worker.unref(); // an idle reactor does not keep the process alive
-  }
-
-  /** Posts one request to the current worker; settles when it answers or dies. */
-  #send(request) {
-    const worker = this.#worker;
-    const seq = ++this.#seq;
-    return new Promise((resolve, reject) => {
-      const { timeoutMs } = this.#options;
-      const timer = timeoutMs
-        ? setTimeout(() => this.#fail(`the call took longer than ${timeoutMs} ms`, 'Timeout'), timeoutMs)
-        : null;
-      this.#pending = { seq, resolve, reject, timer };
-      worker.ref();
-      worker.postMessage({ ...request, seq });
-    });
-  }
-
-  #onMessage(message) {
-    if (message.kind === 'output') this.#emitOutput(message.fd, message.bytes);
-    else if (message.kind === 'result') this.#settle(message.seq, (p) => p.resolve({ tag: message.tag, text: message.text }));
-    else if (message.kind === 'trap') this.#fail(message.message, message.type);
-  }
-
-  #emitOutput(fd, bytes) {
-    const sink = fd === 1 ? this.#options.stdout : this.#options.stderr;
-    sink(bytes);
-  }
-
-  #settle(seq, how) {
-    const pending = this.#pending;
-    if (!pending || pending.seq !== seq) return;
-    this.#pending = null;
-    clearTimeout(pending.timer);
-    this.#worker?.unref();
-    how(pending);
-  }
-
-  /** The current instance is unusable: drop it and fail the call in flight. */
-  /** Ends the current instance; the pending call rejects with `type`. */
-  #fail(reason, type = 'Trap') {
-    const worker = this.#worker;
-    this.#worker = null;
-    if (this.#wakeup) {
-      Atomics.store(this.#wakeup, 0, 1);
-      Atomics.notify(this.#wakeup, 0);
+  /** Waits for READY (or the reason the worker could not start). */
+  *#boot(link) {
+    link.phase = STARTING;
+    yield link;
+    this.#check(link);
+    const kind = link.ctl[KIND];
+    if (kind === READY) {
+      link.ready = true;
+      link.phase = CALLING;
+      this.#everReady = true;
+      if (Reactor.spareWorkers > 0 && (sparesWanted || workersStarted >= 2)) {
+        const stackSizeMb = this.#options.stackSizeMb;
+        setTimeout(() => refillSpares(stackSizeMb), REFILL_DELAY_MS);
+      }
+      return;
     }
-    worker?.terminate();
-    const pending = this.#pending;
-    if (!pending) return;
-    this.#pending = null;
-    clearTimeout(pending.timer);
-    pending.reject(new PythonError({ type, message: reason }));
+    const message = kind === FATAL ? decoder.decode(yield* this.#readMessage(link)) : `unexpected frame ${kind}`;
+    this.#fail(link, message);
+    throw link.failure;
   }
 
   /**
    * Re-runs the registrations of the lost instance, in order. One that traps
    * now (it did not before) is dropped, and replay starts over without it.
    */
-  async #replay() {
+  *#replay() {
     for (let i = 0; i < this.#log.length; i++) {
       const entry = this.#log[i];
+      const link = this.#link ?? this.#spawn();
+      if (!link.ready) yield* this.#boot(link);
+      link.rebuild = false;
       let result;
       try {
-        result = await this.#send(entry);
+        result = yield* this.#exchange(link, entry);
       } catch (error) {
+        if (!(error instanceof PythonError)) throw error;
         this.#log.splice(i, 1);
         warnReplay(entry, `trapped (${error.message}); dropped`);
-        await this.#startWorker();
         i = -1;
         continue;
       }
       if (result.tag !== 'ok') warnReplay(entry, `failed: ${result.text}`);
+    }
+    const link = this.#link ?? this.#spawn();
+    if (!link.ready) yield* this.#boot(link);
+    link.rebuild = false;
+  }
+
+  *#run(request) {
+    const link = yield* this.#ensure();
+    return this.#logged(request, yield* this.#exchange(link, request));
+  }
+
+  /** One call on a ready link: resolves to {tag, text}; throws PythonError for a trap. */
+  *#exchange(link, request) {
+    this.#startTimer(link);
+    if (request.op === RAW_OP) {
+      const json = encoder.encode(JSON.stringify({ exportName: request.exportName, args: request.args }));
+      yield* this.#sendChunks(link, RAW, 0, 0, json);
+    } else {
+      const rest = this.#writeRequest(link, request);
+      if (rest) yield* this.#streamRequest(link, request.op, rest);
+    }
+    yield link;
+    return yield* this.#receive(link);
+  }
+
+  #startTimer(link) {
+    const { timeoutMs } = this.#options;
+    link.deadline = timeoutMs ? performance.now() + timeoutMs : Infinity;
+  }
+
+  /** The worker's answer to a request, from the frame it just handed over. */
+  *#receive(link) {
+    const ctl = link.ctl;
+    for (;;) {
+      this.#check(link);
+      const kind = ctl[KIND];
+      if (kind === RESULT) {
+        const tag = TAG_NAMES[ctl[TAG]];
+        const bytes = ctl[MORE] ? yield* this.#readMessage(link) : link.data.subarray(0, ctl[LEN]);
+        return { tag, text: decoder.decode(bytes) };
+      }
+      if (kind === OUTPUT) {
+        const fd = ctl[TAG];
+        const bytes = ctl[MORE] ? yield* this.#readMessage(link) : link.data.slice(0, ctl[LEN]);
+        this.#emitOutput(fd, bytes);
+        this.#checkTime(link);
+        this.#give(link, NEXT, 0, 0, 0, false, 0);
+        yield link;
+        continue;
+      }
+      if (kind === TRAP) {
+        const type = TRAP_TYPES[ctl[TAG]] ?? 'Trap';
+        const message = decoder.decode(yield* this.#readMessage(link));
+        this.#fail(link, message, type);
+        throw link.failure;
+      }
+      this.#fail(link, `host error: unexpected frame ${kind} from the worker`);
+      throw link.failure;
+    }
+  }
+
+  // ---- the fast path: a working instance, a request and a result that
+  // each fit in one frame, nothing printed to a callback. Same protocol as
+  // #exchange, without generators; anything else continues on the general
+  // path from where it is.
+
+  /** The ready link, when a call can take the fast path. */
+  #fastLink(request) {
+    const link = this.#link;
+    return link !== null && link.ready && !link.rebuild && request.op !== RAW_OP ? link : null;
+  }
+
+  /** A single-frame RESULT, or null (then #receive takes over). */
+  #quickResult(link) {
+    const ctl = link.ctl;
+    if (Atomics.load(ctl, TURN) !== MAIN || ctl[KIND] !== RESULT || ctl[MORE]) return null;
+    return { tag: TAG_NAMES[ctl[TAG]], text: decoder.decode(link.data.subarray(0, ctl[LEN])) };
+  }
+
+  #callSync(request) {
+    const link = this.#fastLink(request);
+    if (!link) return this.#driveSync(this.#run(request));
+    this.#startTimer(link);
+    if (this.#writeRequest(link, request) !== null) return this.#driveSync(this.#run(request));
+    this.#waitSync(link);
+    const result = this.#quickResult(link) ?? this.#driveSync(this.#receive(link));
+    return this.#logged(request, result);
+  }
+
+  #callAsync(request) {
+    const link = this.#fastLink(request);
+    if (!link) return this.#driveAsync(this.#run(request));
+    this.#startTimer(link);
+    if (this.#writeRequest(link, request) !== null) return this.#driveAsync(this.#run(request));
+    if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
+    const result = this.#quickResult(link);
+    if (result) return Promise.resolve(this.#logged(request, result));
+    return this.#driveAsync(this.#receive(link)).then((r) => this.#logged(request, r));
+  }
+
+  async #finishAsync(link, request) {
+    await this.#waitAsync(link);
+    const result = this.#quickResult(link) ?? await this.#driveAsync(this.#receive(link));
+    return this.#logged(request, result);
+  }
+
+  #logged(request, result) {
+    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
+    return result;
+  }
+
+  /**
+   * Writes a request that fits into the data area and hands it over;
+   * returns null, or the parts ({nameLen, total, sources}) of one that must
+   * go in several frames.
+   */
+  #writeRequest(link, { op, name, payload }) {
+    const { data, capacity } = link;
+    if (typeof name === 'string' && typeof payload === 'string'
+        && (name.length + payload.length) * 3 <= capacity) {
+      const nameLen = name.length === 0 ? 0 : encoder.encodeInto(name, data).written;
+      const total = payload.length === 0 ? nameLen
+        : nameLen + encoder.encodeInto(payload, nameLen === 0 ? data : data.subarray(nameLen)).written;
+      this.#give(link, REQUEST, OP_CODES[op], nameLen, total, false, total);
+      return null;
+    }
+    const nameBytes = toBytes(name);
+    const nameLen = nameBytes.length;
+    const second = typeof payload === 'string' ? new TextSource(payload) : toBytes(payload);
+    const total = nameLen + second.length;
+    if (total <= capacity) {
+      data.set(nameBytes);
+      if (second instanceof TextSource) second.fill(data.subarray(nameLen));
+      else data.set(second, nameLen);
+      this.#give(link, REQUEST, OP_CODES[op], nameLen, total, false, total);
+      return null;
+    }
+    return { nameLen, total, sources: [new BytesSource(nameBytes), second instanceof TextSource ? second : new BytesSource(second)] };
+  }
+
+  /** Sends a big request frame by frame, each but the last answered by ACK;
+   *  strings are encoded straight into the data area as it goes. */
+  *#streamRequest(link, op, { nameLen, total, sources }) {
+    const { data, capacity } = link;
+    let sent = 0;
+    let i = 0;
+    for (;;) {
+      let len = 0;
+      while (len < capacity && i < sources.length) {
+        len += sources[i].fill(len === 0 ? data : data.subarray(len, capacity));
+        if (sources[i].done) i++;
+        else if (len > 0 && capacity - len < 4) break; // no room for one more character
+      }
+      sent += len;
+      const more = i < sources.length;
+      if (!more && sent !== total) {
+        this.#fail(link, `host error: request of ${sent} bytes, ${total} announced`);
+        throw link.failure;
+      }
+      this.#give(link, REQUEST, OP_CODES[op], nameLen, len, more, total);
+      if (!more) return;
+      yield link;
+      this.#check(link);
+      this.#checkTime(link);
+      if (link.ctl[KIND] !== ACK) {
+        this.#fail(link, `host error: expected ACK, got frame ${link.ctl[KIND]}`);
+        throw link.failure;
+      }
+    }
+  }
+
+  /** Sends `bytes` in frames of `kind`, each but the last answered by ACK. */
+  *#sendChunks(link, kind, tag, nameLen, bytes) {
+    const total = bytes.length;
+    let offset = 0;
+    for (;;) {
+      const len = Math.min(link.capacity, total - offset);
+      link.data.set(bytes.subarray(offset, offset + len));
+      offset += len;
+      const more = offset < total;
+      this.#give(link, kind, tag, nameLen, len, more, total);
+      if (!more) return;
+      yield link;
+      this.#check(link);
+      this.#checkTime(link);
+      if (link.ctl[KIND] !== ACK) {
+        this.#fail(link, `host error: expected ACK, got frame ${link.ctl[KIND]}`);
+        throw link.failure;
+      }
+    }
+  }
+
+  /** The worker's message starting at the current frame: a copy when it came
+   *  in several frames, else a view of the data area (valid until we give). */
+  *#readMessage(link) {
+    const ctl = link.ctl;
+    if (!ctl[MORE]) return link.data.subarray(0, ctl[LEN]);
+    const kind = ctl[KIND];
+    const bytes = new Uint8Array(ctl[TOTAL]);
+    let offset = 0;
+    for (;;) {
+      const len = Math.min(ctl[LEN], bytes.length - offset);
+      bytes.set(link.data.subarray(0, len), offset);
+      offset += len;
+      if (!ctl[MORE]) return bytes;
+      this.#checkTime(link);
+      this.#give(link, NEXT, 0, 0, 0, false, 0);
+      yield link;
+      this.#check(link);
+      if (ctl[KIND] !== kind) {
+        this.#fail(link, `host error: expected frame ${kind}, got ${ctl[KIND]}`);
+        throw link.failure;
+      }
+    }
+  }
+
+  #emitOutput(fd, bytes) {
+    const sink = fd === 1 ? this.#options.stdout : this.#options.stderr;
+    try {
+      sink(bytes);
+    } catch (error) {
+      // As an exception in an event handler would: the call goes on.
+      queueMicrotask(() => {
+        throw error;
+      });
     }
   }
 }

@@ -1,55 +1,125 @@
 // Worker-thread side of Reactor: owns one Guest and runs the requests that
-// reactor.mjs posts, one at a time. It lives in a worker only for the stack:
-// a worker can be given a native stack big enough for CPython's recursion
-// through C code (see README.md, "The stack").
+// reactor.mjs writes into the shared channel (channel.mjs), one at a time,
+// blocked in Atomics.wait in between. It lives in a worker only for the
+// stack: a worker can be given a native stack big enough for CPython's
+// recursion through C code (see README.md, "The stack").
+//
+// Its job (the module, the channel, the guest's options) comes with
+// workerData, or by message: a spare worker boots before anyone needs it
+// (it says 'booted'), and a worker started while the module still compiles
+// gets it when it is ready.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { Guest, GuestTrap } from './guest.mjs';
+import { Guest, GuestTrap, preloadWasi } from './guest.mjs';
+import {
+  WorkerEnd, ChannelClosed, LEN, READY, FATAL, REQUEST, RAW, RESULT, TRAP, OUTPUT, NEXT,
+} from './channel.mjs';
 
-const { module, env, preopens, stdout, stderr, memoryMb, wakeup } = workerData;
+const wasiLoaded = preloadWasi();
+const job = workerData?.job ?? await new Promise((resolve) => {
+  parentPort.once('message', resolve);
+  parentPort.postMessage('booted');
+});
+const { module, env, preopens, stdout, stderr, memoryMb, sab, spinMicros } = job;
+const end = new WorkerEnd(sab, spinMicros);
+const encoder = new TextEncoder();
 
-// 'callback' outputs are forwarded to the main thread, which owns the function.
-// The message is ordered before the result of the call that printed it.
-const forward = (fd) => (bytes) => parentPort.postMessage({ kind: 'output', fd, bytes });
+// 'callback' outputs go to the main thread, which owns the function; the
+// guest waits until it has run, so output comes before the call's result.
+const forward = (fd) => (bytes) => end.send(OUTPUT, fd, bytes, true);
 const target = (value, fd) => (value === 'callback' ? forward(fd) : value);
-
-function run(guest, request) {
-  if (request.op === '__raw_export') {
-    // Test hook: call an export with raw integers (e.g. a bad pointer).
-    return { tag: 'ok', text: String(guest.rawExport(request.exportName, ...request.args)) };
-  }
-  return guest.call(request.op, request.name, request.payload);
-}
 
 // A trap with the memory at its cap is the cap's doing: Python could not
 // turn that allocation failure into a MemoryError.
 function trapType(guest) {
-  const size = guest.exports?.memory?.buffer?.byteLength ?? 0;
+  const size = guest?.exports?.memory?.buffer?.byteLength ?? 0;
   const slack = 1 << 20; // the guest grows in steps of up to a MiB
-  return memoryMb > 0 && size + slack > memoryMb * 2 ** 20 ? 'MemoryLimit' : 'Trap';
+  return memoryMb > 0 && size + slack > memoryMb * 2 ** 20 ? 1 : 0; // TRAP_TYPES
 }
 
-function onRequest(guest, request) {
-  try {
-    const { tag, text } = run(guest, request);
-    parentPort.postMessage({ kind: 'result', seq: request.seq, tag, text });
-  } catch (error) {
-    const message = error instanceof GuestTrap ? error.message : `host error: ${error?.stack ?? error}`;
-    parentPort.postMessage({ kind: 'trap', seq: request.seq, message, type: trapType(guest) });
+// The request being read, while it still has frames in the channel.
+let request = null;
+
+/**
+ * Result bytes go straight from guest memory into the channel: a result that
+ * fits is written whole and handed over once the call is done (after
+ * result_free); a bigger one goes frame by frame now, all but the last,
+ * which is copied into the data area and handed over the same way.
+ */
+function toChannel(tag, bytes) {
+  request?.drain(); // e.g. an input the guest could not allocate
+  request = null;
+  const code = tag === 'ok' ? 0 : 1;
+  const total = bytes.length;
+  const { capacity, data } = end;
+  let offset = 0;
+  while (total - offset > capacity) {
+    data.set(bytes.subarray(offset, offset + capacity));
+    offset += capacity;
+    end.give(RESULT, code, capacity, true, total);
+    if (end.take() !== NEXT) throw new Error('channel: expected NEXT');
+  }
+  data.set(offset === 0 ? bytes : bytes.subarray(offset));
+  const last = total - offset;
+  return () => end.give(RESULT, code, last, false, total);
+}
+
+function run(guest, kind) {
+  if (kind === RAW) {
+    // Test hook: call an export with raw integers (e.g. a bad pointer).
+    const { exportName, args } = JSON.parse(new TextDecoder().decode(end.data.slice(0, end.ctl[LEN])));
+    const text = encoder.encode(String(guest.rawExport(exportName, ...args)));
+    return () => end.send(RESULT, 0, text);
+  }
+  if (kind !== REQUEST) throw new Error(`channel: unexpected frame ${kind}`);
+  const { op, name, payload, stream } = end.readRequest();
+  if (!op) throw new Error('channel: unknown op code');
+  request = stream;
+  return guest.call(op, name, payload, toChannel);
+}
+
+function serve(guest) {
+  for (;;) {
+    const kind = end.take();
+    let reply;
+    try {
+      reply = run(guest, kind);
+    } catch (error) {
+      if (error instanceof ChannelClosed) throw error;
+      const message = error instanceof GuestTrap ? error.message : `host error: ${error?.stack ?? error}`;
+      reply = () => end.send(TRAP, trapType(guest), encoder.encode(message.slice(0, 65536)));
+    }
+    request?.drain();
+    request = null;
+    reply();
   }
 }
 
+let guest;
 try {
-  const guest = await Guest.create(module, {
+  await wasiLoaded;
+  guest = await Guest.create(module, {
     env,
     preopens,
     stdout: target(stdout, 1),
     stderr: target(stderr, 2),
     memoryMb,
-    wakeup,
+    wakeup: end.wakeup,
   });
-  parentPort.on('message', (request) => onRequest(guest, request));
-  parentPort.postMessage({ kind: 'ready' });
 } catch (error) {
-  parentPort.postMessage({ kind: 'fatal', message: error?.message ?? String(error) });
+  guest = null;
+  try {
+    end.send(FATAL, 0, encoder.encode(String(error?.message ?? error)), true); // waits until read
+  } catch {
+    // the host is gone already
+  }
+}
+if (guest) {
+  try {
+    end.give(READY, 0, 0, false, 0);
+    serve(guest);
+  } catch (error) {
+    if (!(error instanceof ChannelClosed)) throw error;
+    // closed: return, and the worker ends
+  }
 }

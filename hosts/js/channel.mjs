@@ -1,0 +1,239 @@
+// The channel between a Reactor (main thread) and its worker: one
+// SharedArrayBuffer per worker, a header of Int32 cells and a data area.
+//
+// The two sides take turns. The TURN cell says who owns the buffer: the
+// owner writes one frame (KIND, LEN bytes of data, a few integers), then
+// hands the turn over with Atomics and notify; the other side, blocked in
+// Atomics.wait (the worker, and synchronous calls) or Atomics.waitAsync
+// (asynchronous calls), wakes up and reads it. A message longer than the data
+// area goes in several frames (MORE = 1 on all but the last), each answered
+// by an empty frame (ACK from the worker, NEXT from the main thread).
+//
+// Main thread -> worker: REQUEST (a call: OP = op code, NAME_LEN, then name
+//   and payload bytes), RAW (test hook, JSON), NEXT.
+// Worker -> main thread: READY or FATAL (once, at start), ACK, RESULT
+//   (TAG, the guest's text), TRAP (TAG = trap type, a message), OUTPUT
+//   (TAG = fd, bytes printed to a 'callback' stdout/stderr; the worker waits
+//   for NEXT, so the callback runs before the call goes on).
+// Either side may find TURN = CLOSED: the main thread gave up on the worker
+// (trap, timeout, close); nothing more is read or written.
+
+import { OPS } from './guest.mjs';
+
+export const TURN = 0;
+export const KIND = 1;
+export const LEN = 2; // bytes of data in this frame
+export const MORE = 3; // 1: more frames of the same message follow
+export const TAG = 4; // op code, result tag, trap type or fd
+export const NAME_LEN = 5; // REQUEST: the name's length in bytes
+export const TOTAL = 6; // bytes of the whole message
+export const WAKE = 7; // the sleep-interrupt cell of wasi-sleep.mjs
+const HEADER_CELLS = 16;
+export const HEADER_BYTES = HEADER_CELLS * 4;
+
+/** Values of TURN. */
+export const MAIN = 0;
+export const WORKER = 1;
+export const CLOSED = 2;
+
+/** Values of KIND. */
+export const READY = 1;
+export const FATAL = 2;
+export const REQUEST = 3;
+export const ACK = 4;
+export const RESULT = 5;
+export const TRAP = 6;
+export const OUTPUT = 7;
+export const NEXT = 8;
+export const RAW = 9;
+
+export const OP_NAMES = Object.keys(OPS);
+export const OP_CODES = Object.fromEntries(OP_NAMES.map((op, i) => [op, i]));
+export const TAG_NAMES = ['ok', 'err'];
+export const TRAP_TYPES = ['Trap', 'MemoryLimit'];
+
+/** Default size of the data area: a request or result up to this many bytes
+ *  crosses in one frame; bigger ones go in chunks of this size. */
+export const DEFAULT_CAPACITY = 1 << 16;
+
+export function createBuffer(capacity = DEFAULT_CAPACITY) {
+  const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
+  new Int32Array(sab, 0, HEADER_CELLS)[TURN] = WORKER; // the worker starts: READY
+  return sab;
+}
+
+export const cells = (sab) => new Int32Array(sab, 0, HEADER_CELLS);
+export const dataArea = (sab) => new Uint8Array(sab, HEADER_BYTES);
+
+/** How long a waiting side polls TURN before it sleeps in Atomics.wait, by
+ *  default (µs): not at all. Polling only pays when both threads have a
+ *  core of their own; on a busy machine it made every call slower (see
+ *  README.md, "Performance"). */
+export const DEFAULT_SPIN_MICROS = 0;
+
+/**
+ * Spin-then-sleep policy of one waiting side. Waking a thread blocked in
+ * Atomics.wait costs a few µs of kernel work on each side, more than a short
+ * call itself; an answer that comes while the waiter polls costs none. But
+ * polling burns a core, and slows the other side down when cores are
+ * scarce, so after a spin that ran out the side sleeps at once for the next
+ * 1, 2, 4 ... 64 waits (exponential backoff), and polls again after that.
+ */
+export class SpinPolicy {
+  constructor(micros) {
+    this.limit = micros > 0 ? micros / 1000 : 0; // ms
+    this.skip = this.limit > 0 ? 0 : Infinity; // waits left without polling
+    this.backoff = 0;
+  }
+
+  /** Polls TURN while it is `value` (if it is to); true when it changed. */
+  spin(ctl, value) {
+    if (this.skip > 0) {
+      this.skip--;
+      return Atomics.load(ctl, TURN) !== value;
+    }
+    const end = performance.now() + this.limit;
+    do {
+      for (let i = 0; i < 32; i++) {
+        if (Atomics.load(ctl, TURN) !== value) {
+          this.backoff = 0;
+          return true;
+        }
+      }
+    } while (performance.now() < end);
+    this.backoff = Math.min(64, this.backoff * 2 || 1);
+    this.skip = this.backoff;
+    return false;
+  }
+}
+
+/** The worker stopped waiting because the main thread closed the channel. */
+export class ChannelClosed extends Error {}
+
+/**
+ * The worker's end: every wait blocks the thread (the worker does nothing
+ * else while it holds an instance).
+ */
+export class WorkerEnd {
+  constructor(sab, spinMicros = DEFAULT_SPIN_MICROS) {
+    this.ctl = cells(sab);
+    this.data = dataArea(sab);
+    this.capacity = this.data.length;
+    this.wakeup = new Int32Array(sab, WAKE * 4, 1);
+    this.spin = new SpinPolicy(spinMicros);
+  }
+
+  /** Blocks until the main thread has written a frame; returns its KIND. */
+  take() {
+    const ctl = this.ctl;
+    // With spinMicros, a short poll first: the next frame often follows at
+    // once (NEXT after an output, the next call of a busy caller).
+    if (!this.spin.spin(ctl, MAIN)) {
+      while (Atomics.load(ctl, TURN) === MAIN) Atomics.wait(ctl, TURN, MAIN);
+    }
+    if (Atomics.load(ctl, TURN) === CLOSED) throw new ChannelClosed('the host closed the channel');
+    return ctl[KIND];
+  }
+
+  /** Hands the current frame to the main thread. */
+  give(kind, tag, len, more, total) {
+    const ctl = this.ctl;
+    ctl[KIND] = kind;
+    ctl[TAG] = tag;
+    ctl[LEN] = len;
+    ctl[MORE] = more ? 1 : 0;
+    ctl[TOTAL] = total;
+    if (Atomics.compareExchange(ctl, TURN, WORKER, MAIN) !== WORKER) {
+      throw new ChannelClosed('the host closed the channel');
+    }
+    Atomics.notify(ctl, TURN);
+  }
+
+  /**
+   * Sends `bytes` as frames of `kind`. Waits for NEXT between frames, and
+   * after the last one when `waitLast` (OUTPUT: the guest goes on once the
+   * callback ran; FATAL: the worker ends once its reason was read).
+   */
+  send(kind, tag, bytes, waitLast = false) {
+    const total = bytes.length;
+    let offset = 0;
+    do {
+      const len = Math.min(this.capacity, total - offset);
+      this.data.set(offset === 0 && len === total ? bytes : bytes.subarray(offset, offset + len));
+      offset += len;
+      const more = offset < total;
+      this.give(kind, tag, len, more, total);
+      if (more || waitLast) this.#expect(NEXT);
+    } while (offset < total);
+  }
+
+  /**
+   * The REQUEST whose first frame is in the data area: {op, name, payload,
+   * stream}. When it fits in that frame, name and payload are views of the
+   * data area and stream is null. Otherwise they are writers ({length,
+   * writeTo(view)}, see Guest#input) that copy the request frame by frame
+   * straight into guest memory, and stream.drain() must be called before
+   * anything else is written to the channel (it reads what was not used).
+   */
+  readRequest() {
+    const ctl = this.ctl;
+    const op = OP_NAMES[ctl[TAG]];
+    const nameLen = ctl[NAME_LEN];
+    const total = ctl[TOTAL];
+    if (!ctl[MORE]) {
+      const bytes = this.data.subarray(0, total);
+      return { op, name: bytes.subarray(0, nameLen), payload: bytes.subarray(nameLen, total), stream: null };
+    }
+    const stream = new RequestStream(this);
+    return {
+      op,
+      name: { length: nameLen, writeTo: (view) => stream.read(view) },
+      payload: { length: total - nameLen, writeTo: (view) => stream.read(view) },
+      stream,
+    };
+  }
+
+  #expect(kind) {
+    const got = this.take();
+    if (got !== kind) throw new Error(`channel: expected frame ${kind}, got ${got}`);
+  }
+}
+
+/** A request that comes in several frames, read in order into views. */
+class RequestStream {
+  constructor(end) {
+    this.end = end;
+    this.pos = 0; // in the current frame
+    this.len = end.ctl[LEN];
+    this.more = end.ctl[MORE] !== 0;
+  }
+
+  /** Fills `view` with the next bytes of the request. */
+  read(view) {
+    const { end } = this;
+    let offset = 0;
+    while (offset < view.length) {
+      if (this.pos === this.len) this.#next();
+      const n = Math.min(view.length - offset, this.len - this.pos);
+      view.set(end.data.subarray(this.pos, this.pos + n), offset);
+      offset += n;
+      this.pos += n;
+    }
+  }
+
+  /** Reads (and drops) the frames not read yet, so that the turn is ours. */
+  drain() {
+    while (this.more) this.#next();
+    this.pos = this.len;
+  }
+
+  #next() {
+    if (!this.more) throw new Error('channel: the request is shorter than announced');
+    const { end } = this;
+    end.give(ACK, 0, 0, false, 0);
+    if (end.take() !== REQUEST) throw new Error('channel: expected the rest of a request');
+    this.pos = 0;
+    this.len = end.ctl[LEN];
+    this.more = end.ctl[MORE] !== 0;
+  }
+}
