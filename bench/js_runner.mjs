@@ -4,6 +4,7 @@
 //     line protocol on stdin/stdout (one JSON answer per command):
 //       kernel NAME SIZE   kernels.run(NAME, SIZE) through the public Reactor API
 //       warm-api N         N sequential applyDefRaw calls of the trivial def (Reactor, worker thread)
+//       warm-api-sync N    the same through applyDefRawSync (the caller's thread blocks)
 //       warm-inthread N    N Guest.call apply_def of the same def, in this thread (guest.mjs)
 //       noop-api N / noop-inthread N   the same with the `init` op, which
 //                          returns at once: the cost of a call without Python work
@@ -87,6 +88,14 @@ async function main() {
         for (let i = 0; i < n; i++) await reactor.applyDefRaw(ECHO_NAME, ECHO_ARGS);
         const t1 = performance.now();
         expectOk(await reactor.applyDefRaw(ECHO_NAME, ECHO_ARGS), 'warm-api');
+        return { ns_per_call: ((t1 - t0) * 1e6) / n };
+      },
+      'warm-api-sync'(n) {
+        n = Number(n);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) reactor.applyDefRawSync(ECHO_NAME, ECHO_ARGS);
+        const t1 = performance.now();
+        expectOk(reactor.applyDefRawSync(ECHO_NAME, ECHO_ARGS), 'warm-api-sync');
         return { ns_per_call: ((t1 - t0) * 1e6) / n };
       },
       'warm-inthread'(n) {

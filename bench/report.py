@@ -25,6 +25,7 @@ LABELS = {
     "native-batch": "native host: `pyreactor batch`",
     "native-first": "native host: `native_bench first`",
     "js-api": "JS host, Reactor API (worker)",
+    "js-api-sync": "JS host, Reactor API, synchronous",
     "js-inthread": "JS host, in-thread guest.mjs",
     "js-cli": "JS host: `node hosts/js/cli.mjs batch`",
     "js-first": "JS host: `js_runner.mjs first`",
@@ -34,7 +35,7 @@ LABELS = {
 }
 COLORS = {
     "native": "#1b7837", "native-batch": "#1b7837", "native-first": "#5aae61",
-    "js-api": "#2166ac", "js-inthread": "#67a9cf", "js-cli": "#2166ac", "js-first": "#67a9cf",
+    "js-api": "#2166ac", "js-api-sync": "#4393c3", "js-inthread": "#67a9cf", "js-cli": "#2166ac", "js-first": "#67a9cf",
     "cpython": "#4d4d4d", "debian": "#999999", "pyodide": "#b2182b",
 }
 
@@ -249,7 +250,7 @@ def report(R, svg_name):
     w("| system | what |")
     w("|---|---|")
     w("| %s | `build/libpyreactor.a`: `python-reactor.wasm` (the snapshot) compiled to native code by wasm2c, in-process through `include/pyreactor.h` (`bench/native_bench.c`), and the `build/pyreactor` command |" % LABELS["native"])
-    w("| %s | `hosts/js/reactor.mjs` under Node: the instance runs in a worker thread, each call is a message round trip |" % LABELS["js-api"])
+    w("| %s | `hosts/js/reactor.mjs` under Node: the instance runs in a worker thread; a call crosses through a SharedArrayBuffer channel (`hosts/js/channel.mjs`) and the caller waits with `Atomics.waitAsync` (the synchronous API: `Atomics.wait`); a spare worker is kept booted (`Reactor.spareWorkers`, 1 under Node) |" % LABELS["js-api"])
     w("| %s | `hosts/js/guest.mjs`, the byte-level binding the worker uses, called directly on the main thread: the host's cost without the worker hop |" % LABELS["js-inthread"])
     w("| %s | native CPython %s built from the same source tarball as the guest (`-O3`, no PGO/LTO; the build-python of `toolchain/build-cpython.sh`): the yardstick of the ratios |" % (LABELS["cpython"], R["python"].get("cpython", "?")))
     w("| %s | `/usr/bin/python3.11` (%s), Debian's build (PGO + LTO) |" % (LABELS["debian"], R["python"].get("debian", "?")))
@@ -392,22 +393,25 @@ def report(R, svg_name):
             c = cold[k]
             v = c["ms"]["median"]
             if k == "js-api":
-                why = ("%s; instantiating the same module in-thread takes %s, so the rest is starting the "
-                       "worker thread (a new V8 isolate that loads the host's modules and node:wasi) and "
-                       "handing it the module." % (phases(c), t(inth["phases"]["instantiate"]["median"]) if inth else "?"))
+                why = ("%s, with a spare worker already booted (after the first load of a process); instantiating "
+                       "the same module in-thread takes %s. Without a spare, starting the worker thread (a new V8 "
+                       "isolate) adds 25-30 ms: see the fresh-process row of the cold-start table."
+                       % (phases(c), t(inth["phases"]["instantiate"]["median"]) if inth else "?"))
             else:
                 why = ("%s: `WebAssembly.instantiate` (a fresh linear memory, the snapshot's %s of data segments "
                        "copied into it, imports bound) and node:wasi's set-up." % (phases(c), snapshot_data(sizes)))
             row("JS cold start (%s)" % what,
                 "JS host (%s): compiled module cached, instance → first result ≤ 30 ms" % what,
                 "%s (%s)" % (t(v), phases(c, False)), v <= 30, margin(v, 30, t), why)
-    for k, what in (("js-api", "Reactor API"), ("js-inthread", "in-thread guest.mjs")):
+    for k, what in (("js-api", "Reactor API"), ("js-api-sync", "Reactor API, synchronous"),
+                    ("js-inthread", "in-thread guest.mjs")):
         if k in warm:
             v = warm[k]["median"] / 1e3
-            if k == "js-api":
-                why = ("each call is a postMessage to the worker and a message back (two structured clones and "
-                       "two thread wake-ups); the same call in-thread takes %s."
-                       % (t(warm["js-inthread"]["median"] / 1e6) if "js-inthread" in warm else "?"))
+            if k in ("js-api", "js-api-sync"):
+                why = ("each call wakes the worker through the shared channel and waits to be woken by its answer: "
+                       "two thread wake-ups per call%s; the same call in-thread takes %s."
+                       % (", plus `Atomics.waitAsync`'s promise machinery" if k == "js-api" else "",
+                          t(warm["js-inthread"]["median"] / 1e6) if "js-inthread" in warm else "?"))
             else:
                 why = ("%sper call the host encodes two strings, makes six calls into the wasm (alloc ×2, "
                        "apply_def, dealloc ×2, result_free) and takes one back (host.callback), and decodes the "
@@ -456,7 +460,7 @@ def report(R, svg_name):
           % (LABELS["native"], spread(c["first_ms"], t), minmax(c["first_ms"], t), phases(c)))
     if "js-api" in cold:
         c = cold["js-api"]
-        w("| %s | `Reactor.load({wasm: module})` (module compiled) → `registerDef` → first `applyDefRaw` | %s | %s | %s |"
+        w("| %s | `Reactor.load({wasm: module})` (module compiled, a spare worker booted by the previous load) → `registerDef` → first `applyDefRaw` | %s | %s | %s |"
           % (LABELS["js-api"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
     if "js-inthread" in cold:
         c = cold["js-inthread"]
@@ -513,12 +517,13 @@ def report(R, svg_name):
         "native": "`pyreactor_apply_def(p, \"echo\", args)`; the result text read with `pyreactor_result`",
         "js-inthread": "`guest.call('apply_def', 'echo', args)`: string → guest memory → string",
         "js-api": "`await reactor.applyDefRaw('echo', args)`: to the worker and back",
+        "js-api-sync": "`reactor.applyDefRawSync('echo', args)`: the same, the calling thread blocked in `Atomics.wait`",
         "cpython": "`json.dumps(echo(*json.loads(args)))` in a loop (no sandbox)",
         "debian": "the same loop",
         "pyodide": "a PyProxy of `lambda a: json.dumps(echo(*json.loads(a)))` called from JS with a JS string",
     }
     nsfmt = lambda ns: t(ns / 1e6)  # noqa: E731
-    for k in ("native", "js-inthread", "js-api", "cpython", "debian", "pyodide"):
+    for k in ("native", "js-inthread", "js-api", "js-api-sync", "cpython", "debian", "pyodide"):
         if k in warm:
             c = warm[k]
             w("| %s | %s | %s | %s | %d |" % (LABELS[k], what[k], spread(c, nsfmt), minmax(c, nsfmt), c["calls_per_batch"]))

@@ -554,7 +554,8 @@ def main():
                 for label, xs in samples.items()}
 
         if "warm" in parts:
-            spec = {"native": ("native", "warm"), "js-api": ("js", "warm-api"), "js-inthread": ("js", "warm-inthread"),
+            spec = {"native": ("native", "warm"), "js-api": ("js", "warm-api"), "js-api-sync": ("js", "warm-api-sync"),
+                    "js-inthread": ("js", "warm-inthread"),
                     "cpython": ("cpython", "warm"), "debian": ("debian", "warm"), "pyodide": ("pyodide", "warm")}
             results["warm"] = warm_calls(cfg, jobs_of(spec), "warm calls")
             spec = {"native": ("native", "noop"), "js-api": ("js", "noop-api"), "js-inthread": ("js", "noop-inthread")}
