@@ -2,6 +2,8 @@
 #   make demo    build everything, then run the example
 #   make test    build everything, then run every test suite
 #   make bench   measure every host against native CPython (docs/performance.md)
+#   make fuzz    libFuzzer over the C API and the WASI layer (FUZZ_SECONDS each)
+#   make soak    a million applies on 4 threads, memory sampled (docs/soak.svg)
 #   make clean   remove build/ (the CPython cache under ~/.cache stays)
 # The slow part, CPython itself, is built once per machine by
 # toolchain/build-cpython.sh into ~/.cache/python-wasi-reactor/.
@@ -45,6 +47,8 @@ include guest/guest.mk
 # --------------------------------------------------------- native host --
 # libpyreactor, the pyreactor command, their tests (hosts/native/native.mk).
 include hosts/native/native.mk
+# `make soak`: a million applies on 4 threads, docs/soak.svg (tests/soak/soak.mk).
+include tests/soak/soak.mk
 
 # ---------------------------------------------------------------- demo --
 demo: $(WASM) native node_modules/.package-lock.json
@@ -57,8 +61,13 @@ demo: $(WASM) native node_modules/.package-lock.json
 # `make bench`: docs/performance.md and docs/performance.svg (bench/bench.mk).
 include bench/bench.mk
 
+# ---------------------------------------------------------------- fuzz --
+# `make fuzz` (FUZZ_SECONDS per harness): libFuzzer over the C API and the
+# WASI layer (tests/fuzz/fuzz.mk, docs/fuzzing.md).
+include tests/fuzz/fuzz.mk
+
 # ---------------------------------------------------------------- tests --
-test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan node_modules/.package-lock.json
+test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan soak-bin fuzz-bins node_modules/.package-lock.json
 	@tests/run-all.sh
 
 clean:

@@ -24,6 +24,8 @@ suite native-wasi        build/native-tests/test_wasi
 suite native-json        build/native-tests/test_json
 suite native-cli         tests/native/test_cli.sh build/pyreactor
 suite native-asan        tests/native/run-asan.sh
+suite fuzz-short         tests/fuzz/run-short.sh
+suite soak               tests/soak/run.sh
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs
 suite js-unit-deno     tests/js/deno-test.sh
 suite stdlib           node tests/stdlib/probe.mjs

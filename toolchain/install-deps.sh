@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc
+  libclang-rt-19-dev
   wabt binaryen
   build-essential dpkg-dev pkg-config ca-certificates
   zlib1g-dev libffi-dev

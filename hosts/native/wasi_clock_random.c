@@ -108,10 +108,14 @@ static uint64_t clock_wait(const uint8_t *sub, uint16_t *err)
   return timeout > t ? timeout - t : 0;
 }
 
+/* The guest may make its events overlap its subscriptions: the userdata is
+** read before the event is cleared, and never memcpy'd onto itself. */
 static void put_event(uint8_t *ev, const uint8_t *sub, uint16_t error, uint8_t type)
 {
+  uint8_t userdata[8];
+  memcpy(userdata, sub, sizeof userdata);
   memset(ev, 0, EVENT_SIZE);
-  memcpy(ev, sub, 8); /* userdata */
+  memcpy(ev, userdata, sizeof userdata);
   wasi_put_u16(ev + 8, error);
   ev[10] = type;
 }
