@@ -40,10 +40,10 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_api: tests/fuzz/fuzz_api.c $(FUZZ_LIB) $(NATIVE_GEN_O) $(NATIVE_HDRS)
+$(FUZZ_DIR)/fuzz_api: tests/fuzz/fuzz_api.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(NATIVE_GEN_O) $(NATIVE_HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(NATIVE_GEN_O) $(FUZZ_LIB) $(NATIVE_LIBS)
 
-$(FUZZ_DIR)/fuzz_wasi: tests/fuzz/fuzz_wasi.c $(FUZZ_LIB) $(NATIVE_HDRS) $(NATIVE_GEN_H)
+$(FUZZ_DIR)/fuzz_wasi: tests/fuzz/fuzz_wasi.c tests/fuzz/fuzz_common.h $(FUZZ_LIB) $(NATIVE_HDRS) $(NATIVE_GEN_H)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(NATIVE_LIBS)
 
 FUZZ_HARNESSES ?= api wasi

@@ -47,29 +47,8 @@
 #define MAX_REGISTRATIONS 64
 #define MAX_INPUTS_PER_INSTANCE 5000
 
-/* Guest faults are SIGSEGVs that guest_call.c's handler turns into traps;
-** ASan must let that handler be installed. Every UB report is fatal. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-  return "allow_user_segv_handler=1:handle_segv=1:detect_leaks=1";
-}
-const char *__ubsan_default_options(void);
-const char *__ubsan_default_options(void)
-{
-  return "print_stacktrace=1:halt_on_error=1";
-}
-
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
-{
-  va_list ap;
-  fprintf(stderr, "\nfuzz_api: invariant broken: ");
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  abort();
-}
+#define FUZZ_NAME "fuzz_api"
+#include "fuzz_common.h"
 
 /* ============================================================ state == */
 

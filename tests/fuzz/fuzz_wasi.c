@@ -57,30 +57,8 @@
 #define CALL_TIMEOUT_MS 2000u
 #define FILE_SIZE_CAP ((rlim_t)16 << 20)
 
-/* The guest environment's own switches: our SIGSEGV handler must be allowed
-** to chain to ASan's, and every UB report is fatal. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-  return "allow_user_segv_handler=1:handle_segv=1:detect_leaks=1";
-}
-const char *__ubsan_default_options(void);
-const char *__ubsan_default_options(void)
-{
-  return "print_stacktrace=1:halt_on_error=1";
-}
-
-/* An invariant broke: abort, so libFuzzer saves the input. */
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
-{
-  va_list ap;
-  fprintf(stderr, "\nfuzz_wasi: invariant broken: ");
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  abort();
-}
+#define FUZZ_NAME "fuzz_wasi"
+#include "fuzz_common.h"
 
 /* ===================================================== guest memory == */
 
