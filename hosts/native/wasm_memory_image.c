@@ -86,7 +86,7 @@ static int segment_range(uint64_t *from, uint64_t *to)
 
 /* Writes the segments through a temporary shared mapping (one memcpy each:
 ** Wizer's snapshot has 10000 segments, too many for a write call each),
-** then seals the file so nobody can change it. About 5 ms, once per
+** then seals the file so nobody can change it. 5-9 ms, once per
 ** process, mostly the kernel allocating and zeroing 9 MB of pages. */
 static int fill_image(int fd, uint64_t from, uint64_t to)
 {
