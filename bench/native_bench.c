@@ -84,12 +84,27 @@ static void check_echo(pyreactor *p)
   }
 }
 
-/* The time from open to the first result of the trivial def, in phases. */
-static void cold(double start)
+static pyreactor *open_fresh(pyreactor *unused)
+{
+  (void)unused;
+  return open_instance();
+}
+
+static pyreactor *reset_used(pyreactor *used)
+{
+  check(used, pyreactor_reset(used), "pyreactor_reset");
+  return used;
+}
+
+/* The time from `make` (an open, or a reset) to the first result of the
+** trivial def, in phases named `phase`, register and apply; one JSON line.
+** Returns the instance. */
+static pyreactor *to_first_result(const char *phase, pyreactor *(*make)(pyreactor *),
+                                  pyreactor *arg, double start)
 {
   long f0 = faults();
   double t0 = start < 0 ? now_ms() : start;
-  pyreactor *p = open_instance();
+  pyreactor *p = make(arg);
   double t1 = now_ms();
   long f1 = faults();
   check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
@@ -99,11 +114,17 @@ static void cold(double start)
   double t3 = now_ms();
   long f3 = faults();
   check_echo(p);
-  printf("{\"ms\":%.6f,\"phases\":{\"open\":%.6f,\"register\":%.6f,\"apply\":%.6f},"
-         "\"faults\":{\"open\":%ld,\"register\":%ld,\"apply\":%ld}}\n",
-         t3 - t0, t1 - t0, t2 - t1, t3 - t2, f1 - f0, f2 - f1, f3 - f2);
+  printf("{\"ms\":%.6f,\"phases\":{\"%s\":%.6f,\"register\":%.6f,\"apply\":%.6f},"
+         "\"faults\":{\"%s\":%ld,\"register\":%ld,\"apply\":%ld}}\n",
+         t3 - t0, phase, t1 - t0, t2 - t1, t3 - t2, phase, f1 - f0, f2 - f1, f3 - f2);
   fflush(stdout);
-  pyreactor_close(p);
+  return p;
+}
+
+/* A new instance to its first result (then closed, untimed). */
+static void cold(double start)
+{
+  pyreactor_close(to_first_result("open", open_fresh, NULL, start));
 }
 
 /* As cold, with a reset of an instance that has run calls: what the host
@@ -111,22 +132,7 @@ static void cold(double start)
 static void reset_cold(pyreactor *used)
 {
   check(used, pyreactor_apply_def(used, ECHO_NAME, ECHO_ARGS), "apply_def before reset");
-  long f0 = faults();
-  double t0 = now_ms();
-  check(used, pyreactor_reset(used), "pyreactor_reset");
-  double t1 = now_ms();
-  long f1 = faults();
-  check(used, pyreactor_register_def(used, ECHO_NAME, ECHO_CODE), "register_def");
-  double t2 = now_ms();
-  long f2 = faults();
-  check(used, pyreactor_apply_def(used, ECHO_NAME, ECHO_ARGS), "apply_def");
-  double t3 = now_ms();
-  long f3 = faults();
-  check_echo(used);
-  printf("{\"ms\":%.6f,\"phases\":{\"reset\":%.6f,\"register\":%.6f,\"apply\":%.6f},"
-         "\"faults\":{\"reset\":%ld,\"register\":%ld,\"apply\":%ld}}\n",
-         t3 - t0, t1 - t0, t2 - t1, t3 - t2, f1 - f0, f2 - f1, f3 - f2);
-  fflush(stdout);
+  to_first_result("reset", reset_used, used, -1);
 }
 
 static char *read_file(const char *path)
