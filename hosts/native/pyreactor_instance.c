@@ -138,12 +138,20 @@ static uint32_t replay_timeout(uint32_t ms)
   return longer < 10000 ? 10000 : longer > UINT32_MAX ? UINT32_MAX : (uint32_t)longer;
 }
 
-int pyr_rebuild(pyreactor *p)
+/* Discards the guest, if any, for a fresh one: what both a rebuild and a
+** reset start with. The stack's pages go back too (a deep recursion may
+** have left many). */
+static int renew_guest(pyreactor *p)
 {
   if (p->live)
     pyr_destroy_guest(p);
-  guest_stack_release(&p->stack); /* a deep recursion left pages behind */
-  int rc = pyr_create_guest(p);
+  guest_stack_release(&p->stack);
+  return pyr_create_guest(p);
+}
+
+int pyr_rebuild(pyreactor *p)
+{
+  int rc = renew_guest(p);
   if (rc != PYREACTOR_OK)
     return rc;
   p->rebuilds++;
@@ -327,11 +335,8 @@ int pyreactor_reset(pyreactor *p)
 {
   if (p == NULL || p->busy)
     return PYREACTOR_MISUSE;
-  if (p->live)
-    pyr_destroy_guest(p);
   pyr_log_free(p);
-  guest_stack_release(&p->stack);
-  int rc = pyr_create_guest(p);
+  int rc = renew_guest(p);
   if (rc == PYREACTOR_OK)
     pyr_result_set(p, PYREACTOR_OK, NULL, 0);
   return rc;
