@@ -158,11 +158,8 @@ uint8_t wasi_filetype_of_mode(unsigned mode);
 ** through these, which check ptr + len against the current memory size
 ** without overflowing. NULL / false means EFAULT. */
 uint8_t *wasi_mem(wasi_ctx *ctx, uint32_t ptr, uint64_t len);
-bool wasi_store_u8(wasi_ctx *ctx, uint32_t ptr, uint8_t v);
-bool wasi_store_u16(wasi_ctx *ctx, uint32_t ptr, uint16_t v);
 bool wasi_store_u32(wasi_ctx *ctx, uint32_t ptr, uint32_t v);
 bool wasi_store_u64(wasi_ctx *ctx, uint32_t ptr, uint64_t v);
-bool wasi_load_u32(wasi_ctx *ctx, uint32_t ptr, uint32_t *v);
 void wasi_put_u16(uint8_t *p, uint16_t v);
 void wasi_put_u32(uint8_t *p, uint32_t v);
 void wasi_put_u64(uint8_t *p, uint64_t v);

@@ -49,22 +49,6 @@ uint64_t wasi_get_u64(const uint8_t *p)
   return (uint64_t)wasi_get_u32(p) | (uint64_t)wasi_get_u32(p + 4) << 32;
 }
 
-bool wasi_store_u8(wasi_ctx *ctx, uint32_t ptr, uint8_t v)
-{
-  uint8_t *p = wasi_mem(ctx, ptr, 1);
-  if (p != NULL)
-    *p = v;
-  return p != NULL;
-}
-
-bool wasi_store_u16(wasi_ctx *ctx, uint32_t ptr, uint16_t v)
-{
-  uint8_t *p = wasi_mem(ctx, ptr, 2);
-  if (p != NULL)
-    wasi_put_u16(p, v);
-  return p != NULL;
-}
-
 bool wasi_store_u32(wasi_ctx *ctx, uint32_t ptr, uint32_t v)
 {
   uint8_t *p = wasi_mem(ctx, ptr, 4);
@@ -78,14 +62,6 @@ bool wasi_store_u64(wasi_ctx *ctx, uint32_t ptr, uint64_t v)
   uint8_t *p = wasi_mem(ctx, ptr, 8);
   if (p != NULL)
     wasi_put_u64(p, v);
-  return p != NULL;
-}
-
-bool wasi_load_u32(wasi_ctx *ctx, uint32_t ptr, uint32_t *v)
-{
-  const uint8_t *p = wasi_mem(ctx, ptr, 4);
-  if (p != NULL)
-    *v = wasi_get_u32(p);
   return p != NULL;
 }
 
