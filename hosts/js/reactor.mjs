@@ -825,13 +825,19 @@ export class Reactor {
       }
       this.#give(link, REQUEST, OP_CODES[op], nameLen, len, more, total);
       if (!more) return;
-      yield link;
-      this.#check(link);
-      this.#checkTime(link);
-      if (link.ctl[KIND] !== ACK) {
-        this.#fail(link, `host error: expected ACK, got frame ${link.ctl[KIND]}`);
-        throw link.failure;
-      }
+      yield* this.#awaitAck(link);
+    }
+  }
+
+  /** Waits for the worker to take a frame that is not the last of its
+   *  message: the turn must come back with an ACK, in time. */
+  *#awaitAck(link) {
+    yield link;
+    this.#check(link);
+    this.#checkTime(link);
+    if (link.ctl[KIND] !== ACK) {
+      this.#fail(link, `host error: expected ACK, got frame ${link.ctl[KIND]}`);
+      throw link.failure;
     }
   }
 
@@ -846,13 +852,7 @@ export class Reactor {
       const more = offset < total;
       this.#give(link, kind, tag, nameLen, len, more, total);
       if (!more) return;
-      yield link;
-      this.#check(link);
-      this.#checkTime(link);
-      if (link.ctl[KIND] !== ACK) {
-        this.#fail(link, `host error: expected ACK, got frame ${link.ctl[KIND]}`);
-        throw link.failure;
-      }
+      yield* this.#awaitAck(link);
     }
   }
 
