@@ -12,6 +12,10 @@ GUEST_STACK := 8388608
 GUEST_LIBS := $(CPY)/wasm/libpython3.11.a $(CPY)/wasm/$(PY_LIBMPDEC_A) \
   $(CPY)/wasm/$(PY_LIBEXPAT_A) $(CPY)/zlib/libz.a $(PY_LIBS) $(filter-out %.a,$(PY_MODLIBS)) $(PY_SYSLIBS)
 
+# memcpy & co. as bulk-memory instructions (see the file); -fno-builtin so
+# that no loop in it is turned back into a call of itself.
+$(BUILD)/guest/reactor_memory_ops.o: GUEST_CFLAGS += -mbulk-memory -fno-builtin
+
 $(BUILD)/guest/%.o: guest/%.c guest/reactor.h guest/reactor_frozen.h $(BUILD)/cpython.mk
 	@mkdir -p $(@D)
 	$(WASI_CC) $(GUEST_CFLAGS) -c $< -o $@
