@@ -34,7 +34,10 @@ NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(NATIVE_WARN) -fstack-clash-prot
 # The generated code: not ours to warn about. Stack-clash protection makes a
 # large frame probe page by page, so guest stack overflow always hits the
 # guard region of the instance's stack (see guest_call.c).
-NATIVE_GEN_CFLAGS := -O2 -fstack-clash-protection -w -I$(WASM2C_RT)
+# clang's tail duplication limits are raised so that the threaded dispatch
+# of the eval loop stays threaded (wasm2c-split.awk, "Threaded dispatch").
+NATIVE_GEN_CFLAGS := -O2 -fstack-clash-protection -w -I$(WASM2C_RT) \
+  $(if $(findstring clang,$(NATIVE_GEN_CC)),-mllvm -tail-dup-pred-size=1000 -mllvm -tail-dup-succ-size=1000)
 NATIVE_LIBS := -lpthread -lm
 
 NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c wasm_memory_image.c \

@@ -9,9 +9,12 @@
 # about 70 s on 2 cores and ~400 MB per compiler.
 #
 # How: the functions become hidden-visibility globals (declared in every
-# part), `func_types` becomes a hidden global defined in main. The parts are
-# linked with `ld -r` and `objcopy --localize-hidden`, so the final object
-# exports exactly what the unsplit one did.
+# part), `func_types` becomes a hidden global defined in main. On the way,
+# memory accesses read the memory base once per function (see "Loads and
+# stores") and interpreter loops get threaded dispatch (see "Threaded
+# dispatch"). The parts are linked with `ld -r` and `objcopy
+# --localize-hidden`, so the final object exports exactly what the unsplit
+# one did.
 #
 #   awk -v parts=N -v out=DIR -f wasm2c-split.awk python_reactor.c python_reactor.c
 # writes DIR/decls.h, DIR/main.c, DIR/data.c and DIR/part_0.c .. part_{N-1}.c. Exits non-zero if
@@ -48,11 +51,100 @@ function next_part() {
   return target
 }
 
-# Pass 1 (the file is given twice): the total size of the function bodies.
+# Threaded dispatch. An interpreter's main loop (CPython's eval loop) is a
+# wasm loop whose head computes the opcode and ends in a br_table, which
+# wasm2c writes as a loop label, a few assignments and a `switch` of gotos;
+# every handler jumps back to the label. The native build of the same C
+# uses computed gotos instead, so that each handler ends in an indirect
+# jump of its own, which the CPU predicts per handler; funnelled through
+# the one jump of the switch, prediction fails far more often (that jump
+# alone took ~14% of the fib kernel's time). Wasm has no computed goto, so
+# it is restored here: each back edge of such a loop (`goto w2c_L31;`)
+# gets a copy of the loop head, and the copy jumps through a table of label
+# addresses (GNU C's `&&label`) to where the switch would have gone. The
+# same code runs; only the dispatch is copied (186 times in the eval loop).
+# clang then needs -tail-dup-pred-size/-tail-dup-succ-size raised
+# (native.mk): it funnels every `goto *` of a function into one block and
+# relies on tail duplication to copy it back out, which LLVM 19 by default
+# refuses for a block with more than 16 predecessors or successors.
+# A few other loops have the same shape (zlib's inflate, expat's attribute
+# parsers, two config readers) and are threaded too, to no harm.
+#
+# find_dispatch (pass 1, one body line at a time) records each loop whose
+# head is straight-line code (no label, brace, goto or return) followed by
+# `switch (x) { case 0: goto A; case 1: goto B; ... default: goto D; }`
+# with cases 0..n-1 in order, and counts the gotos to every loop label.
+function find_dispatch(   line, m, key) {
+  line = $0
+  while (match(line, /goto w2c_L[0-9]+;/)) {
+    backs[fn1 "," substr(line, RSTART + 5, RLENGTH - 6)]++
+    line = substr(line, RSTART + RLENGTH)
+  }
+  if ($0 ~ /^ *w2c_L[0-9]+: *$/) {
+    cand = $0; gsub(/[ :]/, "", cand)
+    cand_state = "head"; cand_head = ""; cand_n = 0; cand_to = ""
+    return
+  }
+  if (cand_state == "head") {
+    if ($0 ~ /^ *switch \(w2c_[a-z0-9]+\) \{$/) {
+      cand_var = $2; gsub(/[()]/, "", cand_var); cand_state = "cases"
+    } else if ($0 ~ /;$/ && $0 !~ /[{}:]|goto|return/) {
+      line = $0; sub(/^ +/, "", line); cand_head = cand_head line " "
+    } else cand_state = ""
+    return
+  }
+  if (cand_state == "cases") {
+    if ($0 ~ /^ *case [0-9]+: goto w2c_[A-Za-z0-9_]+;$/ && $2 == cand_n ":") {
+      m = $4; sub(/;$/, "", m)
+      cand_to = cand_to (cand_n ? ", " : "") "&&" m; cand_n++
+    } else if ($0 ~ /^ *default: goto w2c_[A-Za-z0-9_]+;$/) {
+      m = $3; sub(/;$/, "", m); cand_default = m
+    } else if ($0 ~ /^ *}$/ && cand_default != "" && cand_n > 0) {
+      key = fn1 "," cand
+      d_head[key] = cand_head; d_var[key] = cand_var; d_n[key] = cand_n
+      d_to[key] = cand_to; d_default[key] = cand_default
+      cand_state = ""; cand_default = ""
+    } else { cand_state = ""; cand_default = "" }
+    return
+  }
+}
+
+# Whether the loop `label` of body `fn` is worth threading: a real dispatch
+# (many opcodes, many handlers jumping back).
+function threaded(fn, label,   key) {
+  key = fn "," label
+  return (key in d_n) && d_n[key] >= 16 && backs[key] >= 16
+}
+
+# The line with each `goto <threaded loop>;` replaced by a copy of the
+# loop's head and a jump through its table.
+function thread_gotos(line,   out, label, key) {
+  out = ""
+  while (match(line, /goto w2c_L[0-9]+;/)) {
+    label = substr(line, RSTART + 5, RLENGTH - 6)
+    key = bodies "," label
+    out = out substr(line, 1, RSTART - 1)
+    if (threaded(bodies, label))
+      out = out "{ " d_head[key] "if (" d_var[key] " < " d_n[key] "u) goto *w2c_jt_" label \
+            "[" d_var[key] "]; goto " d_default[key] "; }"
+    else out = out substr(line, RSTART, RLENGTH)
+    line = substr(line, RSTART + RLENGTH)
+  }
+  return out line
+}
+
+# Pass 1 (the file is given twice): the total size of the function bodies,
+# and the dispatch loops (see "Threaded dispatch" below).
 NR == FNR {
-  if (p1 == "body") { total += length($0) + 1; if ($0 == "}") p1 = "" }
-  else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) p1 = "header"
-  if (p1 == "header" && /[{;]$/) p1 = /\{$/ ? "body" : ""
+  if (p1 == "body") {
+    total += length($0) + 1
+    if ($0 == "}") p1 = ""
+    else find_dispatch()
+  } else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) p1 = "header"
+  if (p1 == "header" && /[{;]$/) {
+    p1 = /\{$/ ? "body" : ""
+    if (p1 == "body") { fn1++; cand = "" }
+  }
   next
 }
 FNR == 1 { budget = total / parts }
@@ -143,6 +235,15 @@ state == "top" && /^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/ {
 
 state == "body" {
   if (index($0, "data_segment_data_")) { print "a function uses a data segment" > "/dev/stderr"; exit 1 }
+  if ($0 ~ /^ *w2c_L[0-9]+: *$/) {
+    label = $0; gsub(/[ :]/, "", label)
+    if (threaded(bodies, label)) {
+      # `;` first: the line before may be a label, which needs a statement.
+      print "  ; static void *const w2c_jt_" label "[] = {" d_to[bodies "," label] "};" > part[target]
+      threads++
+    }
+  }
+  if (index($0, "goto w2c_L")) $0 = thread_gotos($0)
   if (index($0, "(&instance->w2c_memory, ")) rewrite_accesses()
   print > part[target]
   size[target] += length($0) + 1
@@ -235,4 +336,5 @@ state == "top" { print > main }
 
 END {
   if (state != "top" || bodies == 0) { print "unexpected shape: state " state ", " bodies " bodies" > "/dev/stderr"; exit 1 }
+  printf "[native] threaded dispatch in %d loops\n", threads > "/dev/stderr"
 }
