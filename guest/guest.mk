@@ -37,7 +37,8 @@ $(BUILD)/guest/frozen_stdlib.o: $(BUILD)/guest/frozen_stdlib.c guest/reactor_fro
 # deliberately, with the flags chosen here.
 $(BUILD)/python-reactor.unopt.wasm: $(GUEST_OBJ) $(BUILD)/guest/frozen_stdlib.o
 	$(WASI_CC) -mexec-model=reactor -fuse-ld=lld -o $@ $^ $(GUEST_LIBS) \
-	  -Wl,--stack-first -z stack-size=$(GUEST_STACK) -Wl,--strip-debug -Wl,--wrap=sbrk
+	  -Wl,--stack-first -z stack-size=$(GUEST_STACK) -Wl,--strip-debug -Wl,--wrap=sbrk \
+	  -Wl,--wrap=free -Wl,--wrap=realloc
 
 # The plain module: a host calls _initialize and the first call starts Python.
 $(WASM_PLAIN): $(BUILD)/python-reactor.unopt.wasm

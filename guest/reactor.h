@@ -45,6 +45,10 @@ void reactor_python_flush(void);
 ** Returns 0 on success. */
 int reactor_snapshot_restore(void);
 
+/* reactor_heap_scrub.c: while on, freed heap blocks are zeroed, so that
+** the snapshot does not carry dead bytes; wizer.initialize only. */
+void reactor_heap_scrub(int on);
+
 /* reactor_process_clock.c: clock() counts from the first reading after
 ** this; the snapshot calls it so that each instance counts from its own. */
 void reactor_process_clock_reset(void);

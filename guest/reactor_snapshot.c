@@ -138,10 +138,12 @@ __attribute__((export_name("wizer.initialize")))
 void reactor_wizer_initialize(void)
 {
     const char *why;
+    reactor_heap_scrub(1);
     reactor_python_fix_hash_seed(SNAPSHOT_HASH_SEED);
     if (reactor_python_start(&why) != 0 || call_support("_preload", NULL) != 0)
         abort();  /* fails the build: a snapshot of a broken start is worse */
     reactor_python_flush();
+    reactor_heap_scrub(0);
     reactor_process_clock_reset();
     restore_pending = 1;
     clear_dead_stack();

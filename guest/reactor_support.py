@@ -316,6 +316,10 @@ def _preload():
         importlib.import_module(name)
     # Deterministic snapshot bytes; every instance reseeds in _after_restore.
     sys.modules["random"].seed(0)
+    # Cyclic garbage of the imports freed now, while the C side zeroes what
+    # is freed (reactor_heap_scrub.c), rather than in every instance later.
+    import gc
+    gc.collect()
 
 
 def _after_restore(environ):
