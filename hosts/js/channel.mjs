@@ -66,10 +66,11 @@ export const cells = (sab) => new Int32Array(sab, 0, HEADER_CELLS);
 export const dataArea = (sab) => new Uint8Array(sab, HEADER_BYTES);
 
 /** How long a waiting side polls TURN before it sleeps in Atomics.wait, by
- *  default (µs): not at all. Polling only pays when both threads have a
- *  core of their own; on a busy machine it made every call slower (see
- *  README.md, "Performance"). */
-export const DEFAULT_SPIN_MICROS = 0;
+ *  default (µs). Where waking a sleeping thread is dear (on an idle VM, a
+ *  halted vCPU: 25-40 µs a wake-up) polling made a warm call 5-10 µs
+ *  instead of 50-90; with another job holding one of two cores it cost
+ *  0-15 µs a call more (README.md, "Performance"). */
+export const DEFAULT_SPIN_MICROS = 50;
 
 /**
  * Spin-then-sleep policy of one waiting side. Waking a thread blocked in

@@ -38,7 +38,7 @@ export interface ReactorOptions {
   channelBytes?: number;
   /** How long a waiting side (the caller, and the worker between calls)
    *  polls for the other side's answer before it sleeps, in µs; it backs
-   *  off when polling does not pay. 0: never poll. Default 20. */
+   *  off when polling does not pay. 0: never poll. Default 50. */
   spinMicros?: number;
 }
 
