@@ -393,9 +393,11 @@ def report(R, svg_name):
             c = cold[k]
             v = c["ms"]["median"]
             if k == "js-api":
-                why = ("%s, with a spare worker already booted (after the first load of a process); instantiating "
-                       "the same module in-thread takes %s. Without a spare, starting the worker thread (a new V8 "
-                       "isolate) adds 25-30 ms: see the fresh-process row of the cold-start table."
+                why = ("%s, with a spare worker already booted (`Reactor.prestart()`, as after the first load of "
+                       "a process once the spare has had its 25-30 ms to boot); instantiating the same module "
+                       "in-thread takes %s. Without a spare, starting the worker thread (a new V8 isolate) adds "
+                       "25-30 ms: see the fresh-process row of the cold-start table; loads faster than one per "
+                       "boot time meet no spare."
                        % (phases(c), t(inth["phases"]["instantiate"]["median"]) if inth else "?"))
             else:
                 why = ("%s: `WebAssembly.instantiate` (a fresh linear memory, the snapshot's %s of data segments "
@@ -460,7 +462,7 @@ def report(R, svg_name):
           % (LABELS["native"], spread(c["first_ms"], t), minmax(c["first_ms"], t), phases(c)))
     if "js-api" in cold:
         c = cold["js-api"]
-        w("| %s | `Reactor.load({wasm: module})` (module compiled, a spare worker booted by the previous load) → `registerDef` → first `applyDefRaw` | %s | %s | %s |"
+        w("| %s | `Reactor.load({wasm: module})` (module compiled, a spare worker booted: `Reactor.prestart()` awaited, untimed) → `registerDef` → first `applyDefRaw` | %s | %s | %s |"
           % (LABELS["js-api"], spread(c["ms"], t), minmax(c["ms"], t), phases(c)))
     if "js-inthread" in cold:
         c = cold["js-inthread"]
