@@ -26,22 +26,27 @@
 ** checks). */
 #define SMALL_COPY 16
 
+/* Front to back: right for memmove too when dest is below src. */
+static void *copy_forward(void *dest, const void *src, size_t n)
+{
+    unsigned char *d = dest;
+    const unsigned char *s = src;
+    while (n--)
+        *d++ = *s++;
+    return dest;
+}
+
 void *memcpy(void *restrict dest, const void *restrict src, size_t n)
 {
-    if (n <= SMALL_COPY) {
-        unsigned char *d = dest;
-        const unsigned char *s = src;
-        while (n--)
-            *d++ = *s++;
-        return dest;
-    }
+    if (n <= SMALL_COPY)
+        return copy_forward(dest, src, n);
     return __builtin_memcpy(dest, src, n);
 }
 
 void *memmove(void *dest, const void *src, size_t n)
 {
-    if (n <= SMALL_COPY && (dest <= src || (const char *)dest >= (const char *)src + n))
-        return memcpy(dest, src, n);
+    if (n <= SMALL_COPY && (uintptr_t)dest <= (uintptr_t)src)
+        return copy_forward(dest, src, n);
     return __builtin_memmove(dest, src, n);
 }
 
