@@ -121,18 +121,40 @@ int reactor_python_start(const char **message)
     return state == STARTED ? 0 : -1;
 }
 
-static void flush_stream(const char *name)
+/* What the flush after every call needs, made once and kept for the
+** instance (never released: the interpreter is never finalized): the
+** interned names, and sys's dict, which PySys_GetObject would search with a
+** str it builds and hashes anew each time. */
+static PyObject *flush_name, *stream_names[2], *sys_dict;
+
+static int intern_once(PyObject **slot, const char *text)
 {
-    /* Runs after every call: an interned method name and a vectorcall keep
-    ** it cheap when there is nothing to flush. Kept for the instance. */
-    static PyObject *flush_name;
-    if (flush_name == NULL && (flush_name = PyUnicode_InternFromString("flush")) == NULL) {
+    if (*slot == NULL)
+        *slot = PyUnicode_InternFromString(text);
+    return *slot != NULL;
+}
+
+static int flush_ready(void)
+{
+    if (sys_dict != NULL)
+        return 1;
+    PyObject *sys = PyImport_AddModule("sys");  /* borrowed */
+    if (sys == NULL || !intern_once(&flush_name, "flush") || !intern_once(&stream_names[0], "stdout")
+        || !intern_once(&stream_names[1], "stderr")) {
+        PyErr_Clear();
+        return 0;
+    }
+    sys_dict = Py_NewRef(PyModule_GetDict(sys));
+    return 1;
+}
+
+static void flush_stream(PyObject *name)
+{
+    PyObject *stream = PyDict_GetItemWithError(sys_dict, name);  /* borrowed */
+    if (stream == NULL || stream == Py_None) {
         PyErr_Clear();
         return;
     }
-    PyObject *stream = PySys_GetObject(name);  /* borrowed */
-    if (stream == NULL || stream == Py_None)
-        return;
     PyObject *result = PyObject_CallMethodNoArgs(stream, flush_name);
     if (result == NULL)
         PyErr_Clear();
@@ -141,8 +163,8 @@ static void flush_stream(const char *name)
 
 void reactor_python_flush(void)
 {
-    if (state != STARTED)
+    if (state != STARTED || !flush_ready())
         return;
-    flush_stream("stdout");
-    flush_stream("stderr");
+    flush_stream(stream_names[0]);
+    flush_stream(stream_names[1]);
 }
