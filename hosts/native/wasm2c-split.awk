@@ -74,6 +74,14 @@ function next_part() {
 # head is straight-line code (no label, brace, goto or return) followed by
 # `switch (x) { case 0: goto A; case 1: goto B; ... default: goto D; }`
 # with cases 0..n-1 in order, and counts the gotos to every loop label.
+# The name in the first line of a w2c_ function's header. Pass 1 counts
+# bodies as pass 2 does; the name of each is kept to check that both passes
+# mean the same function by the same number.
+function function_name(text) {
+  match(text, /w2c_[A-Za-z0-9_]+\(/)
+  return substr(text, RSTART, RLENGTH - 1)
+}
+
 function find_dispatch(   line, m, key) {
   line = $0
   while (match(line, /goto w2c_L[0-9]+;/)) {
@@ -82,7 +90,7 @@ function find_dispatch(   line, m, key) {
   }
   if ($0 ~ /^ *w2c_L[0-9]+: *$/) {
     cand = $0; gsub(/[ :]/, "", cand)
-    cand_state = "head"; cand_head = ""; cand_n = 0; cand_to = ""
+    cand_state = "head"; cand_head = ""; cand_n = 0; cand_to = ""; cand_default = ""
     return
   }
   if (cand_state == "head") {
@@ -140,10 +148,10 @@ NR == FNR {
     total += length($0) + 1
     if ($0 == "}") p1 = ""
     else find_dispatch()
-  } else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) p1 = "header"
+  } else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) { p1 = "header"; p1_name = function_name($0) }
   if (p1 == "header" && /[{;]$/) {
     p1 = /\{$/ ? "body" : ""
-    if (p1 == "body") { fn1++; cand = "" }
+    if (p1 == "body") { fn1++; fn_name[fn1] = p1_name; cand = "" }
   }
   next
 }
@@ -230,6 +238,10 @@ state == "top" && /^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/ {
   print "  u8* const w2c_mb = instance->w2c_memory.data;" > part[target]
   state = "body"
   bodies++
+  if (fn_name[bodies] != function_name(header)) {
+    print "pass 1 saw body " bodies " as " fn_name[bodies] ", pass 2 as " function_name(header) > "/dev/stderr"
+    exit 1
+  }
   next
 }
 
