@@ -42,7 +42,7 @@ COMPUTE_HISTORY = [
     "constraint for floats, or dropped altogether; `wasm-opt -O3`; CPython built `-O3` for wasm (same speed, "
     "1.5% bigger); `-mllvm -inline-threshold=600` (+0.6 MB) |",
     "",
-    "Together: about 1.55× → 1.38-1.43× of the same-source CPython on this machine.",
+    "Together, in the full `make bench` runs of that day: 1.51× before, 1.35-1.45× after (the run above among them).",
 ]
 
 LABELS = {
