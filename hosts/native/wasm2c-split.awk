@@ -141,21 +141,109 @@ function thread_gotos(line,   out, label, key) {
   return out line
 }
 
+# Fixed table. wasm2c's CALL_INDIRECT reads the table's size and data
+# pointer from the instance, the entry's function, type and instance, and
+# the expected type from the func_types global: about 14 instructions per
+# call of a C function pointer, which CPython makes for every type slot
+# (tp_richcompare, nb_add, vectorcall, ...). Our module's one table is
+# filled once from one element segment and never changed: its size is its
+# maximum, and no body touches it other than through CALL_INDIRECT (pass 1
+# checks all of this and leaves CALL_INDIRECT alone otherwise). So the
+# table is written out at build time as two constant arrays, the entries'
+# functions and their type numbers, and CALL_FIXED checks the index
+# against the constant size and the entry's type against a constant: the
+# same two checks, the same trap, three loads fewer. Type numbers are
+# canonical (the first type of equal signature), as func_types' are.
+function fixed_table_pass1(   m, line) {
+  if (match($0, /^  func_types\[[0-9]+\] = wasm_rt_register_func_type\(.*\);$/)) {
+    m = $0; sub(/^  func_types\[/, "", m); sub(/\].*/, "", m)
+    line = $0; sub(/^[^=]*= /, "", line)
+    if (!(line in sig_first)) sig_first[line] = m + 0
+    canon[m + 0] = sig_first[line]; if (m + 1 > n_types) n_types = m + 1
+  } else if ($0 ~ /^static const wasm_elem_segment_expr_t elem_segment_exprs_w2c_e[0-9]+\[\] = \{$/) {
+    n_elem_segs++; in_elem = 1
+  } else if (in_elem && $0 == "};") in_elem = 0
+  else if (in_elem) {
+    if (match($0, /^  \{[0-9]+, \(wasm_rt_function_ptr_t\)&w2c_[A-Za-z0-9_]+, 0\},$/)) {
+      m = $0; gsub(/[{},()&]/, " ", m); split(m, f, / +/)
+      elem_type[n_elems + 0] = f[2] + 0; elem_fn[n_elems + 0] = f[4]; n_elems++
+    } else no_fixed = "an element entry of another shape"
+  } else if ($0 ~ /^  wasm_rt_allocate_funcref_table\(&instance->w2c_T0, [0-9]+, [0-9]+\);$/) {
+    split($0, f, /[(), ]+/); tab_size = f[4] + 0; tab_max = f[5] + 0
+  } else if ($0 ~ /^  funcref_table_init\(&instance->w2c_T0, elem_segment_exprs_w2c_e0, [0-9]+, [0-9]+u, 0, [0-9]+, instance, func_types\);$/) {
+    split($0, f, /, /); tab_at = f[4] + 0; tab_inits++
+    if (f[3] != f[6] || f[3] + 0 != n_elems) no_fixed = "a partial element segment"
+  }
+}
+
+# A body line with the uses CALL_FIXED replaces taken out: whatever use of
+# the table is left makes the table not fixed.
+function strip_table_calls(line) {
+  gsub(/CALL_INDIRECT\(instance->w2c_T0, /, "", line)
+  gsub(/instance->w2c_T0\.data\[w2c_[a-z0-9]+\]\.module_instance/, "", line)
+  return line
+}
+
+function table_is_fixed() {
+  if (no_fixed == "" && n_elem_segs != 1) no_fixed = n_elem_segs " element segments"
+  if (no_fixed == "" && tab_inits != 1) no_fixed = tab_inits " table initializations"
+  if (no_fixed == "" && (tab_size != tab_max || tab_at + n_elems > tab_size)) no_fixed = "a growable table"
+  if (no_fixed == "" && n_types >= 255) no_fixed = n_types " types"
+  return no_fixed == ""
+}
+
+function print_fixed_table_decls(   i, list) {
+  print "#define W2C_FIXED_TABLE_SIZE " tab_size "u" > decls
+  print "extern __attribute__((visibility(\"hidden\"))) const u8 w2c_fixed_type[];" > decls
+  print "extern __attribute__((visibility(\"hidden\"))) const wasm_rt_function_ptr_t w2c_fixed_func[];" > decls
+  list = ""
+  for (i = 0; i < n_types; i++) list = list (i ? ", " : "") canon[i]
+  print "static const u8 w2c_canon_type[] = {" list "};" > decls
+  print "#define CALL_FIXED(t, ft, x, ...)                                          \\" > decls
+  print "  (LIKELY((x) < W2C_FIXED_TABLE_SIZE && w2c_fixed_type[x] == w2c_canon_type[ft]) || \\" > decls
+  print "       TRAP(CALL_INDIRECT),                                            \\" > decls
+  print "   ((t)w2c_fixed_func[x])(__VA_ARGS__))" > decls
+}
+
+# Entries outside the segment are null: type 255 matches no call.
+function print_fixed_table(   i, k) {
+  print "const u8 w2c_fixed_type[] = {" > main
+  for (i = 0; i < tab_size; i++) {
+    k = i - tab_at
+    printf "%s%s", (k >= 0 && k < n_elems ? canon[elem_type[k]] : 255), (i % 32 == 31 ? ",\n" : ", ") > main
+  }
+  print "};" > main
+  print "const wasm_rt_function_ptr_t w2c_fixed_func[] = {" > main
+  for (i = 0; i < tab_size; i++) {
+    k = i - tab_at
+    print "  " (k >= 0 && k < n_elems ? "(wasm_rt_function_ptr_t)&" elem_fn[k] : "0") "," > main
+  }
+  print "};" > main
+}
+
 # Pass 1 (the file is given twice): the total size of the function bodies,
-# and the dispatch loops (see "Threaded dispatch" below).
+# the dispatch loops (see "Threaded dispatch" below) and the table (see
+# "Fixed table").
 NR == FNR {
   if (p1 == "body") {
     total += length($0) + 1
     if ($0 == "}") p1 = ""
     else find_dispatch()
-  } else if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) { p1 = "header"; p1_name = function_name($0) }
+    if (index($0, "w2c_T0") && index(strip_table_calls($0), "w2c_T0")) no_fixed = "a table operation in a body"
+    next
+  }
+  fixed_table_pass1()
+  if (/^static [a-z0-9_]+ w2c_[A-Za-z0-9_]+\(/) { p1 = "header"; p1_name = function_name($0) }
   if (p1 == "header" && /[{;]$/) {
     p1 = /\{$/ ? "body" : ""
     if (p1 == "body") { fn1++; fn_name[fn1] = p1_name; cand = "" }
   }
   next
 }
-FNR == 1 { budget = total / parts }
+FNR == 1 {
+  budget = total / parts
+  fixed = table_is_fixed()
+}
 
 BEGIN {
   if (parts < 1 || out == "") { print "usage: -v parts=N -v out=DIR" > "/dev/stderr"; exit 2 }
@@ -219,6 +307,7 @@ state == "prelude" {
     if (n_access != 23) { print "expected 23 DEFINE_LOAD/STORE lines, saw " n_access > "/dev/stderr"; exit 1 }
     state = "top"
     print "extern __attribute__((visibility(\"hidden\"))) u32 func_types[];" > decls
+    if (fixed) print_fixed_table_decls()
     print > main
     next
   }
@@ -257,6 +346,11 @@ state == "body" {
   }
   if (index($0, "goto w2c_L")) $0 = thread_gotos($0)
   if (index($0, "(&instance->w2c_memory, ")) rewrite_accesses()
+  if (fixed && index($0, "CALL_INDIRECT(instance->w2c_T0, ")) {
+    gsub(/CALL_INDIRECT\(instance->w2c_T0, /, "CALL_FIXED(")
+    gsub(/instance->w2c_T0\.data\[w2c_[a-z0-9]+\]\.module_instance/, "instance")
+    fixed_calls++
+  }
   print > part[target]
   size[target] += length($0) + 1
   if ($0 == "}") state = "top"
@@ -349,4 +443,8 @@ state == "top" { print > main }
 END {
   if (state != "top" || bodies == 0) { print "unexpected shape: state " state ", " bodies " bodies" > "/dev/stderr"; exit 1 }
   printf "[native] threaded dispatch in %d loops\n", threads > "/dev/stderr"
+  if (fixed) {
+    print_fixed_table()
+    printf "[native] fixed table: %d entries, %d indirect calls\n", tab_size, fixed_calls > "/dev/stderr"
+  } else printf "[native] table not fixed (%s): indirect calls as wasm2c writes them\n", no_fixed > "/dev/stderr"
 }

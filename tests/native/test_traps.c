@@ -3,7 +3,8 @@
 **
 ** Each case provokes a trap a different way (out-of-bounds pointer through a
 ** raw export, `unreachable` via os.abort, wasm stack exhaustion by deep C
-** recursion, a raw WASI proc_exit, from the host hook and from Python) and
+** recursion, a raw WASI proc_exit, from the host hook and from Python, bad
+** indirect calls through a type slot overwritten from the host) and
 ** then checks that the host process is
 ** alive, the call said PYREACTOR_TRAP with an error of type "Trap", and every
 ** registration made before is back, in the same order (a def keeps the
@@ -178,6 +179,75 @@ static void case_os_exit_is_not_a_trap(pyreactor *p)
   check_world(p, "os_exit", 5);
 }
 
+/* An indirect call is checked against the table's size and the entry's
+** type (in the native host, CALL_FIXED of hosts/native/wasm2c-split.awk).
+** A class's tp_repr slot is a table index in guest memory: overwritten from
+** the host with an index past any table and with the class's own
+** tp_dealloc (a void(PyObject *) where repr needs PyObject *(PyObject *)),
+** repr() of an instance must trap, never run another function. Offsets are
+** those of CPython 3.11's PyTypeObject on wasm32; tp_name is checked first
+** so a layout change fails here rather than writing somewhere else. */
+enum { TYPE_TP_NAME = 12, TYPE_TP_DEALLOC = 24, TYPE_TP_REPR = 44 };
+
+static uint32_t guest_u32(const uint8_t *mem, uint32_t at)
+{
+  uint32_t v;
+  memcpy(&v, mem + at, sizeof v);
+  return v;
+}
+
+/* The address of class K in guest memory, 0 (after a failed check) if its
+** layout is not the expected one. */
+static uint32_t class_address(pyreactor *p, const char *where, uint8_t **mem)
+{
+  const void *base;
+  size_t size;
+  int rc = pyreactor_apply_def(p, "klass", "[\"addr\"]");
+  unsigned long addr = rc == PYREACTOR_OK ? strtoul(pyreactor_result(p, NULL), NULL, 10) : 0;
+  T_CHECK(where, pyreactor_testing_memory(p, &base, &size) == PYREACTOR_OK && addr > 0 &&
+                     addr + TYPE_TP_REPR + 4 <= size,
+          "id(K): rc=%d %s", rc, pyreactor_result(p, NULL));
+  if (addr == 0 || addr + TYPE_TP_REPR + 4 > size)
+    return 0;
+  /* The hook hands out the memory read-only; it is the guest's writable
+  ** memory, and writing into it behind the guest's back is this test. */
+  *mem = (uint8_t *)(uintptr_t)base;
+  uint32_t name = guest_u32(*mem, (uint32_t)addr + TYPE_TP_NAME);
+  T_CHECK(where, name < size - 2 && memcmp(*mem + name, "K", 2) == 0,
+          "tp_name of K is not at offset %d", TYPE_TP_NAME);
+  return name < size - 2 && memcmp(*mem + name, "K", 2) == 0 ? (uint32_t)addr : 0;
+}
+
+static void case_bad_indirect_call(pyreactor *p, const char *where, int slot_from,
+                                   uint32_t index, unsigned long rebuilds)
+{
+  uint8_t *mem = NULL;
+  uint32_t k = class_address(p, where, &mem);
+  if (k == 0)
+    return;
+  expect_value(p, where, true, "klass", "[\"repr\"]", "\"<K>\"");
+  uint32_t value = slot_from >= 0 ? guest_u32(mem, k + (uint32_t)slot_from) : index;
+  memcpy(mem + k + TYPE_TP_REPR, &value, sizeof value);
+  int rc = pyreactor_apply_def(p, "klass", "[\"repr\"]");
+  expect_trap(p, where, rc, "invalid indirect call");
+  check_world(p, where, rebuilds);
+  expect_value(p, where, true, "klass", "[\"repr\"]", "\"<K>\"");
+}
+
+static void case_indirect_calls(pyreactor *p)
+{
+  pyreactor_register_def(p, "klass",
+                         "class K:\n"
+                         "    pass\n"
+                         "def klass(op):\n"
+                         "    if op == 'addr':\n"
+                         "        return id(K)\n"
+                         "    return repr(K())[:1] + K.__name__ + '>'\n");
+  case_bad_indirect_call(p, "indirect_past_table", -1, 0x7FFFFFFFu, 6);
+  case_bad_indirect_call(p, "indirect_last_index", -1, 0xFFFFFFFFu, 7);
+  case_bad_indirect_call(p, "indirect_wrong_type", TYPE_TP_DEALLOC, 0, 8);
+}
+
 static void case_state_lost_only_in_trapped_call(pyreactor *p)
 {
   /* Module state is replayed, not snapshotted: counter restarts from the
@@ -293,6 +363,7 @@ int main(void)
   case_proc_exit(p);
   case_python_proc_exit(p);
   case_os_exit_is_not_a_trap(p);
+  case_indirect_calls(p);
   pyreactor_close(p);
   case_native_stack_guard();
   case_timeouts();
