@@ -218,6 +218,23 @@ test('control for the leak test: skipping the frees does grow memory', async () 
   assert.ok(guest.exports.memory.buffer.byteLength > before + 20 * 1024 * 1024);
 });
 
+test('results and inputs cross correctly after the memory grew during a call', async () => {
+  // Guest keeps its views of memory between calls; growing detaches them.
+  const guest = await newGuest();
+  guest.call('register_def', 'grow', 'keep = []\ndef grow(n, s):\n'
+    + '    keep.append(bytearray(n))\n    return s + "|" + "y" * n\n');
+  assert.equal(guest.call('apply_def', 'grow', '[1, "a"]').text, '"a|y"');
+  const before = guest.exports.memory.buffer.byteLength;
+  const n = 48 << 20;
+  const big = guest.call('apply_def', 'grow', JSON.stringify([n, 'ü'.repeat(70000)]));
+  assert.ok(guest.exports.memory.buffer.byteLength > before + 2 * n, 'memory grew');
+  assert.equal(big.tag, 'ok');
+  assert.equal(big.text.length, 2 + 70000 + 1 + n);
+  assert.ok(big.text.startsWith('"üü') && big.text.endsWith('yy"'));
+  // Short input (encoded straight into guest memory) into the grown memory.
+  assert.equal(guest.call('apply_def', 'grow', '[2, "ünï"]').text, '"ünï|yy"');
+});
+
 test('out-of-bounds input pointers give err, not a trap', async () => {
   const guest = await newGuest();
   const record = guest.rawExport('apply_def', 1, 0xfffffff0, 16, 0, 0);
