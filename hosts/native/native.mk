@@ -59,10 +59,25 @@ native: $(BUILD)/libpyreactor.a $(BUILD)/pyreactor $(BUILD)/pyreactor.pc
 # ------------------------------------------------------------ the guest --
 # The wasm is copied first and the stamp gets the copy's time, so a wasm
 # rebuilt while this runs is seen as newer next time.
-$(NATIVE_DIR)/python_reactor.stamp: $(WASM) hosts/native/wasm2c-cache.sh hosts/native/wasm2c-split.awk
+#
+# With clang (the default), profile-guided: hosts/native/wasm2c-pgo.sh
+# trains an instrumented build on CPython's own PGO test set first.
+# NATIVE_PGO=0 skips that (a plain -O2 object, one compile instead of two).
+NATIVE_PGO ?= 1
+NATIVE_GUEST_BUILD := $(if $(and $(filter 1,$(NATIVE_PGO)),$(findstring clang,$(NATIVE_GEN_CC))),pgo,plain)
+NATIVE_PGO_DEPS := hosts/native/wasm2c-pgo.sh hosts/native/pgo_train.py
+$(NATIVE_DIR)/python_reactor.stamp: $(WASM) hosts/native/wasm2c-cache.sh hosts/native/wasm2c-split.awk \
+    $(if $(filter pgo,$(NATIVE_GUEST_BUILD)),$(NATIVE_PGO_DEPS))
 	@mkdir -p $(@D)
 	cp $(WASM) $(NATIVE_DIR)/input.wasm
+ifeq ($(NATIVE_GUEST_BUILD),pgo)
+	PGO_HOST_CC='$(NATIVE_CC)' PGO_HOST_CFLAGS='$(NATIVE_CFLAGS)' \
+	PGO_HOST_SRC='$(NATIVE_LIB_SRC) hosts/native/pyreactor_cli.c' \
+	  hosts/native/wasm2c-pgo.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(CPY)/src/Lib \
+	  $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
+else
 	hosts/native/wasm2c-cache.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
+endif
 	@touch -r $(NATIVE_DIR)/input.wasm $@
 # Side products of the stamp; the header keeps its time when unchanged.
 $(NATIVE_GEN_O) $(NATIVE_GEN_H): $(NATIVE_DIR)/python_reactor.stamp ;

@@ -28,6 +28,10 @@ key=$({ sha256sum <"$wasm" | cut -d' ' -f1
         wasm2c --version
         "$cc" --version | head -1
         printf '%s\n' "${flags[@]}" "parts=$parts"
+        # A profile (wasm2c-pgo.sh) counts by its bytes, not its name.
+        for f in "${flags[@]}"; do
+          if [[ $f == -fprofile-instr-use=* ]]; then sha256sum <"${f#-fprofile-instr-use=}"; fi
+        done
         sha256sum <"$splitter"; } | sha256sum | cut -c1-16)
 obj=$cache/wasm2c-$key.o
 hdr=$cache/wasm2c-$key.h
@@ -62,9 +66,10 @@ else
   cp "$tmp/python_reactor.h" "$tmp/h"
   mv "$tmp/h" "$hdr" # header first: an object without its header is a miss
   mv "$tmp/o" "$obj"
-  # Keep the 4 most recent guests (18 MB each), so switching branches back
-  # and forth stays cheap without the cache growing forever.
-  ls -t "$cache"/wasm2c-*.o 2>/dev/null | tail -n +5 | while read -r old; do
+  # Keep the 6 most recent guests (15-30 MB each; a PGO build makes two),
+  # so switching branches back and forth stays cheap without the cache
+  # growing forever.
+  ls -t "$cache"/wasm2c-*.o 2>/dev/null | tail -n +7 | while read -r old; do
     rm -f "$old" "${old%.o}.h"
   done
 fi
