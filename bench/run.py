@@ -337,9 +337,17 @@ def warm_calls(cfg, jobs, what, rounds=None):
     plan = {}
     for label, (srv, cmd) in jobs.items():
         try:
-            est = srv.ask("%s 200" % cmd)["ns_per_call"]
-            n = int(min(1_000_000, max(200, cfg["warm_target_s"] * 1e9 / est)))
-            srv.ask("%s %d" % (cmd, n))  # warm-up at full length
+            # The first calls of a batch can be far slower than the rest (the
+            # JS host's threads after an idle moment: see docs/performance.md),
+            # so the batch length is re-estimated from a warm-up at full
+            # length until it stops growing, or batches come out too short.
+            n = 200
+            for _ in range(4):
+                est = srv.ask("%s %d" % (cmd, n))["ns_per_call"]
+                want = int(min(1_000_000, max(200, cfg["warm_target_s"] * 1e9 / est)))
+                if want <= n * 1.2 and n > 200:
+                    break
+                n = max(n, want)
             plan[label] = (srv, "%s %d" % (cmd, n), lambda a: a["ns_per_call"])
         except Exception as e:
             failed(what, label, e)
