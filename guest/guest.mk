@@ -21,12 +21,16 @@ $(BUILD)/guest/%.o: guest/%.c guest/reactor.h guest/reactor_frozen.h $(BUILD)/cp
 	$(WASI_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 # The stdlib as frozen bytecode, compiled by the native python of the same
-# source so the bytecode format matches the guest's interpreter.
+# source so the bytecode format matches the guest's interpreter. The build
+# tree's path (it was built in $(CPY).tmp) is scrubbed from the sysconfig
+# data: the guest must not carry the build machine's paths, and the module's
+# bytes must not depend on where the cache is.
 $(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py guest/reactor_support.py $(BUILD)/cpython.mk
 	@mkdir -p $(@D)
 	$(CPY)/native/python guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
 	  --extra _reactor=guest/reactor_support.py \
 	  --extra $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
+	  --scrub $(CPY).tmp --scrub $(CPY) \
 	  --out $@ --manifest $(BUILD)/guest/frozen_modules.txt
 
 # Pure data: optimizing it only costs time.

@@ -92,9 +92,15 @@ def module_files(lib):
             yield name, os.path.join(root, f), False
 
 
-def compile_module(name, path):
+# What build paths in the project's modules become (see --scrub).
+SCRUBBED_PREFIX = b"/build/cpython"
+
+
+def compile_module(name, path, scrub=()):
     with open(path, "rb") as fh:
         source = fh.read()
+    for prefix in scrub:
+        source = source.replace(prefix, SCRUBBED_PREFIX)
     tree = strip_docstrings(ast.parse(source, path))
     return compile(tree, "<frozen %s>" % name, "exec", dont_inherit=True)
 
@@ -120,18 +126,26 @@ def main():
     ap.add_argument("--extra", action="append", default=[], help="NAME=PATH of a project module to freeze too")
     ap.add_argument("--out", required=True, help="C file to write")
     ap.add_argument("--manifest", required=True, help="text file listing the frozen modules")
+    ap.add_argument("--scrub", action="append", default=[],
+                    help="a build directory to replace by %s in the --extra modules "
+                         "(the guest's sysconfig data names the build tree 40 times)"
+                         % SCRUBBED_PREFIX.decode())
     args = ap.parse_args()
+    # Longest first, so that a prefix of another one does not cut it short.
+    scrub = sorted((p.encode() for p in args.scrub), key=len, reverse=True)
 
     entries = list(module_files(args.lib))
+    extras = set()
     for spec in args.extra:
         name, path = spec.split("=", 1)
         entries.append((name, path, False))
+        extras.add(name)
 
     blob = bytearray()
     table = []
     for name, path, is_pkg in entries:
         try:
-            code = marshal.dumps(compile_module(name, path))
+            code = marshal.dumps(compile_module(name, path, scrub if name in extras else ()))
         except SyntaxError as e:  # a few stdlib files are Python-2 era test data
             print("skipped %s: %s" % (name, e), file=sys.stderr)
             continue
