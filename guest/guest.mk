@@ -29,7 +29,7 @@ $(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py guest/reactor_support.py 
 	@mkdir -p $(@D)
 	$(CPY)/native/python guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
 	  --extra _reactor=guest/reactor_support.py \
-	  --extra $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
+	  --sysconfig $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
 	  --scrub $(CPY).tmp --scrub $(CPY) \
 	  --out $@ --manifest $(BUILD)/guest/frozen_modules.txt
 

@@ -17,6 +17,7 @@ import argparse
 import ast
 import marshal
 import os
+import pprint
 import sys
 import zlib
 
@@ -92,15 +93,35 @@ def module_files(lib):
             yield name, os.path.join(root, f), False
 
 
-# What build paths in the project's modules become (see --scrub).
-SCRUBBED_PREFIX = b"/build/cpython"
+# What the build directory becomes in the sysconfig data (see --sysconfig).
+SCRUBBED_PREFIX = "/build/cpython"
 
 
-def compile_module(name, path, scrub=()):
-    with open(path, "rb") as fh:
-        source = fh.read()
-    for prefix in scrub:
-        source = source.replace(prefix, SCRUBBED_PREFIX)
+def sysconfig_source(path, scrub):
+    """The sysconfig data module with the build directory replaced in every
+    value, printed anew: the generated file's line breaks depend on the
+    paths' lengths, and so would the bytecode's line table."""
+    scope = {}
+    with open(path) as fh:
+        exec(fh.read(), scope)  # our own build's output: a dict literal
+    names = sorted(k for k in scope if k != "__builtins__")
+    if names != ["build_time_vars"]:
+        raise SystemExit("%s: expected only build_time_vars, found %s" % (path, names))
+
+    def clean(value):
+        if isinstance(value, str):
+            for prefix in scrub:
+                value = value.replace(prefix, SCRUBBED_PREFIX)
+        return value
+
+    data = {k: clean(v) for k, v in scope["build_time_vars"].items()}
+    return ("build_time_vars = %s\n" % pprint.pformat(data, width=100)).encode()
+
+
+def compile_module(name, path, source=None):
+    if source is None:
+        with open(path, "rb") as fh:
+            source = fh.read()
     tree = strip_docstrings(ast.parse(source, path))
     return compile(tree, "<frozen %s>" % name, "exec", dont_inherit=True)
 
@@ -126,26 +147,29 @@ def main():
     ap.add_argument("--extra", action="append", default=[], help="NAME=PATH of a project module to freeze too")
     ap.add_argument("--out", required=True, help="C file to write")
     ap.add_argument("--manifest", required=True, help="text file listing the frozen modules")
+    ap.add_argument("--sysconfig", help="NAME=PATH of the sysconfig data module")
     ap.add_argument("--scrub", action="append", default=[],
-                    help="a build directory to replace by %s in the --extra modules "
-                         "(the guest's sysconfig data names the build tree 40 times)"
-                         % SCRUBBED_PREFIX.decode())
+                    help="a build directory to replace by %s in the sysconfig data "
+                         "(it names the build tree 40 times)" % SCRUBBED_PREFIX)
     args = ap.parse_args()
     # Longest first, so that a prefix of another one does not cut it short.
-    scrub = sorted((p.encode() for p in args.scrub), key=len, reverse=True)
+    scrub = sorted(args.scrub, key=len, reverse=True)
 
     entries = list(module_files(args.lib))
-    extras = set()
     for spec in args.extra:
         name, path = spec.split("=", 1)
         entries.append((name, path, False))
-        extras.add(name)
+    sources = {}
+    if args.sysconfig:
+        name, path = args.sysconfig.split("=", 1)
+        entries.append((name, path, False))
+        sources[name] = sysconfig_source(path, scrub)
 
     blob = bytearray()
     table = []
     for name, path, is_pkg in entries:
         try:
-            code = marshal.dumps(compile_module(name, path, scrub if name in extras else ()))
+            code = marshal.dumps(compile_module(name, path, sources.get(name)))
         except SyntaxError as e:  # a few stdlib files are Python-2 era test data
             print("skipped %s: %s" % (name, e), file=sys.stderr)
             continue

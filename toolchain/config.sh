@@ -11,6 +11,11 @@ ZLIB_DEB_VERSION=1:1.2.13.dfsg-1
 ZLIB_ORIG=zlib_${ZLIB_VERSION}.dfsg.orig.tar.bz2
 ZLIB_ORIG_SHA256=71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1
 
+# __DATE__/__TIME__ (CPython's build info, `sys.version`) say the release
+# date of 3.11.2 instead of the time of the build, so the module's bytes do
+# not depend on when the cache was made (gcc and clang read this variable).
+export SOURCE_DATE_EPOCH=1675814400  # 2023-02-08 00:00:00 UTC
+
 WASI_CC=clang-19
 WASI_AR=llvm-ar-19
 WASI_RANLIB=llvm-ranlib-19
