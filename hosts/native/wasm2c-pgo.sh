@@ -50,8 +50,9 @@ train() {
   # only pulls in the runtime that writes the counts at exit).
   local objs=()
   for src in $PGO_HOST_SRC; do
+    # The new header first: the flags may name a directory with an older one.
     # shellcheck disable=SC2086 # a list of flags
-    "$PGO_HOST_CC" $PGO_HOST_CFLAGS -I"$tmp/gen" -c "$src" -o "$tmp/$(basename "$src" .c).o"
+    "$PGO_HOST_CC" -I"$tmp/gen" $PGO_HOST_CFLAGS -c "$src" -o "$tmp/$(basename "$src" .c).o"
     objs+=("$tmp/$(basename "$src" .c).o")
   done
   "$cc" -o "$tmp/pyreactor" "${objs[@]}" "$tmp/gen/python_reactor.o" -fprofile-instr-generate -lpthread -lm
