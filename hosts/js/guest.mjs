@@ -306,6 +306,11 @@ export class Guest {
     const size = Math.max(len, 1);
     const ptr = this.#guard('alloc', () => this.exports.alloc(size)) >>> 0;
     if (ptr === 0) throw new OutOfGuestMemory(`guest alloc(${size}) returned 0`);
+    if (ptr + size > this.#memory(ptr + size).byteLength) {
+      // Views of it would be cut short at the end of memory, and the input with them.
+      this.poisoned = `guest alloc(${size}) returned ${ptr}, past the end of its memory`;
+      throw new GuestTrap(this.poisoned);
+    }
     buffers.push({ ptr, size });
     return { ptr, size };
   }

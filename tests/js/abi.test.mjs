@@ -235,6 +235,15 @@ test('results and inputs cross correctly after the memory grew during a call', a
   assert.equal(guest.call('apply_def', 'grow', '[2, "ünï"]').text, '"ünï|yy"');
 });
 
+test('an alloc result past the end of memory poisons the Guest instead of cutting the input short', async () => {
+  const guest = await newGuest();
+  const size = guest.exports.memory.buffer.byteLength;
+  guest.exports = { ...guest.exports, alloc: () => size - 4 };
+  assert.throws(() => guest.call('register_lambda', 'x', 'lambda: 1'), (error) => error instanceof GuestTrap
+    && /past the end of its memory/.test(error.message));
+  assert.match(guest.poisoned, /alloc/);
+});
+
 test('out-of-bounds input pointers give err, not a trap', async () => {
   const guest = await newGuest();
   const record = guest.rawExport('apply_def', 1, 0xfffffff0, 16, 0, 0);
