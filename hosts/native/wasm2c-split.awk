@@ -173,6 +173,8 @@ function fixed_table_pass1(   m, line) {
   } else if ($0 ~ /^  funcref_table_init\(&instance->w2c_T0, elem_segment_exprs_w2c_e0, [0-9]+, [0-9]+u, 0, [0-9]+, instance, func_types\);$/) {
     split($0, f, /, /); tab_at = f[4] + 0; tab_inits++
     if (f[3] != f[6] || f[3] + 0 != n_elems) no_fixed = "a partial element segment"
+  } else if (index($0, "w2c_T0") && $0 != "  wasm_rt_free_funcref_table(&instance->w2c_T0);") {
+    no_fixed = "another use of the table (an export?)"  # the host could change it
   }
 }
 
