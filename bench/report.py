@@ -561,7 +561,7 @@ def report(R, svg_name):
     w("## Warm calls: JSON string in, JSON string out")
     w("")
     w("Each sample is the mean over a batch of sequential calls (batch length calibrated to about %.2f s, "
-      "re-estimated from warm-ups at full length until it is stable); the table gives the median over the "
+      "grown until a warm-up batch itself took half of that); the table gives the median over the "
       "batches." % R["config"]["warm_target_s"])
     w("")
     w("These are steady-state figures. In the JS host's Reactor API, the calls just after the process has been "

@@ -339,15 +339,15 @@ def warm_calls(cfg, jobs, what, rounds=None):
         try:
             # The first calls of a batch can be far slower than the rest (the
             # JS host's threads after an idle moment: see docs/performance.md),
-            # so the batch length is re-estimated from a warm-up at full
-            # length until it stops growing, or batches come out too short.
+            # and an estimate from them makes batches that are all start. So
+            # the length grows (at least doubling) until a warm-up batch
+            # itself takes half the target time.
             n = 200
-            for _ in range(4):
+            for _ in range(16):
                 est = srv.ask("%s %d" % (cmd, n))["ns_per_call"]
-                want = int(min(1_000_000, max(200, cfg["warm_target_s"] * 1e9 / est)))
-                if want <= n * 1.2 and n > 200:
+                if est * n / 1e9 >= cfg["warm_target_s"] / 2 or n >= 1_000_000:
                     break
-                n = max(n, want)
+                n = int(min(1_000_000, max(2 * n, cfg["warm_target_s"] * 1e9 / est)))
             plan[label] = (srv, "%s %d" % (cmd, n), lambda a: a["ns_per_call"])
         except Exception as e:
             failed(what, label, e)
