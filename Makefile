@@ -33,8 +33,8 @@ deps: $(BUILD)/.deps-apt node_modules/.package-lock.json
 # Included below, so make builds it (or finds it cached) before anything
 # that needs it.
 CPYTHON_SCRIPTS := toolchain/build-cpython.sh toolchain/config.sh toolchain/fetch-sources.sh
-$(BUILD)/cpython.mk: $(CPYTHON_SCRIPTS) | $(BUILD)/.deps-apt
-	@dir=$$(toolchain/build-cpython.sh) && \
+$(BUILD)/cpython.mk: $(CPYTHON_SCRIPTS) toolchain/prune-cache.sh | $(BUILD)/.deps-apt
+	@dir=$$(toolchain/build-cpython.sh) && toolchain/prune-cache.sh "$$dir" && \
 	  { echo "CPY := $$dir"; sed 's/=/:=/' "$$dir/link-vars.mk"; } > $@.tmp && mv $@.tmp $@
 
 ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
