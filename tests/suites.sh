@@ -23,6 +23,7 @@ suite native-traps       build/native-tests/test_traps
 suite native-wasi        build/native-tests/test_wasi
 suite native-json        build/native-tests/test_json
 suite native-cli         tests/native/test_cli.sh build/pyreactor
+suite native-split       tests/native/test_split.sh
 suite native-asan        tests/native/run-asan.sh
 suite fuzz-short         tests/fuzz/run-short.sh
 suite soak               tests/soak/run.sh

@@ -187,8 +187,8 @@ function strip_table_calls(line) {
 }
 
 function table_is_fixed() {
-  if (no_fixed == "" && n_elem_segs != 1) no_fixed = n_elem_segs " element segments"
-  if (no_fixed == "" && tab_inits != 1) no_fixed = tab_inits " table initializations"
+  if (no_fixed == "" && n_elem_segs != 1) no_fixed = (n_elem_segs + 0) " element segments"
+  if (no_fixed == "" && tab_inits != 1) no_fixed = (tab_inits + 0) " initializations of the table w2c_T0"
   if (no_fixed == "" && (tab_size != tab_max || tab_at + n_elems > tab_size)) no_fixed = "a growable table"
   if (no_fixed == "" && n_types >= 255) no_fixed = n_types " types"
   return no_fixed == ""
