@@ -178,11 +178,14 @@ function fixed_table_pass1(   m, line) {
   }
 }
 
-# A body line with the uses CALL_FIXED replaces taken out: whatever use of
-# the table is left makes the table not fixed.
-function strip_table_calls(line) {
-  gsub(/CALL_INDIRECT\(instance->w2c_T0, /, "", line)
-  gsub(/instance->w2c_T0\.data\[w2c_[a-z0-9]+\]\.module_instance/, "", line)
+# `line` with the uses of the table that CALL_FIXED replaces replaced by
+# `call` and `inst`; the number of calls goes to `rewritten`. Pass 1
+# replaces them by nothing, and whatever use of the table is left makes the
+# table not fixed; pass 2 rewrites them. One function for both, so that
+# what was checked is what gets rewritten.
+function table_calls(line, call, inst) {
+  rewritten = gsub(/CALL_INDIRECT\(instance->w2c_T0, /, call, line)
+  gsub(/instance->w2c_T0\.data\[w2c_[a-z0-9]+\]\.module_instance/, inst, line)
   return line
 }
 
@@ -231,7 +234,7 @@ NR == FNR {
     total += length($0) + 1
     if ($0 == "}") p1 = ""
     else find_dispatch()
-    if (index($0, "w2c_T0") && index(strip_table_calls($0), "w2c_T0")) no_fixed = "a table operation in a body"
+    if (index($0, "w2c_T0") && index(table_calls($0, "", ""), "w2c_T0")) no_fixed = "a table operation in a body"
     next
   }
   fixed_table_pass1()
@@ -348,10 +351,9 @@ state == "body" {
   }
   if (index($0, "goto w2c_L")) $0 = thread_gotos($0)
   if (index($0, "(&instance->w2c_memory, ")) rewrite_accesses()
-  if (fixed && index($0, "CALL_INDIRECT(instance->w2c_T0, ")) {
-    gsub(/CALL_INDIRECT\(instance->w2c_T0, /, "CALL_FIXED(")
-    gsub(/instance->w2c_T0\.data\[w2c_[a-z0-9]+\]\.module_instance/, "instance")
-    fixed_calls++
+  if (fixed && index($0, "w2c_T0")) {
+    $0 = table_calls($0, "CALL_FIXED(", "instance")
+    fixed_calls += rewritten
   }
   print > part[target]
   size[target] += length($0) + 1
