@@ -204,18 +204,18 @@ static uint32_t class_address(pyreactor *p, const char *where, uint8_t **mem)
   size_t size;
   int rc = pyreactor_apply_def(p, "klass", "[\"addr\"]");
   unsigned long addr = rc == PYREACTOR_OK ? strtoul(pyreactor_result(p, NULL), NULL, 10) : 0;
-  T_CHECK(where, pyreactor_testing_memory(p, &base, &size) == PYREACTOR_OK && addr > 0 &&
-                     addr + TYPE_TP_REPR + 4 <= size,
-          "id(K): rc=%d %s", rc, pyreactor_result(p, NULL));
-  if (addr == 0 || addr + TYPE_TP_REPR + 4 > size)
+  bool found = pyreactor_testing_memory(p, &base, &size) == PYREACTOR_OK && addr > 0 &&
+               addr + TYPE_TP_REPR + 4 <= size;
+  T_CHECK(where, found, "id(K): rc=%d %s", rc, pyreactor_result(p, NULL));
+  if (!found)
     return 0;
   /* The hook hands out the memory read-only; it is the guest's writable
   ** memory, and writing into it behind the guest's back is this test. */
   *mem = (uint8_t *)(uintptr_t)base;
   uint32_t name = guest_u32(*mem, (uint32_t)addr + TYPE_TP_NAME);
-  T_CHECK(where, name < size - 2 && memcmp(*mem + name, "K", 2) == 0,
-          "tp_name of K is not at offset %d", TYPE_TP_NAME);
-  return name < size - 2 && memcmp(*mem + name, "K", 2) == 0 ? (uint32_t)addr : 0;
+  bool layout = name < size - 2 && memcmp(*mem + name, "K", 2) == 0;
+  T_CHECK(where, layout, "tp_name of K is not at offset %d", TYPE_TP_NAME);
+  return layout ? (uint32_t)addr : 0;
 }
 
 static void case_bad_indirect_call(pyreactor *p, const char *where, int slot_from,
