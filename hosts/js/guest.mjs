@@ -283,9 +283,8 @@ export class Guest {
     const writer = typeof value?.writeTo === 'function' ? value : null;
     const bytes = writer ? null : toBytes(value ?? '');
     const len = writer ? writer.length : bytes.length;
-    const { ptr, size } = this.#alloc(len, buffers);
-    const dest = this.#memory(ptr + len).subarray(ptr, ptr + len);
-    if (writer) writer.writeTo(dest);
+    const { ptr, size, dest } = this.#alloc(len, buffers);
+    if (writer) writer.writeTo(dest.subarray(0, len));
     else dest.set(bytes);
     return { ptr, len, size };
   }
@@ -295,24 +294,26 @@ export class Guest {
    *  intermediate Uint8Array, whose backing store V8 mallocs and sweeps
    *  (with it, ~15% of an in-thread warm call went to that). */
   #inputString(value, buffers) {
-    const { ptr, size } = this.#alloc(value.length * 3, buffers);
-    const { written } = encoder.encodeInto(value, this.#memory(ptr + size).subarray(ptr, ptr + size));
+    const { ptr, size, dest } = this.#alloc(value.length * 3, buffers);
+    const { written } = encoder.encodeInto(value, dest);
     return { ptr, len: written, size };
   }
 
   // alloc(0) may legitimately return 0 or a shared pointer; ask for one byte
-  // so that every buffer is a real, distinct allocation.
+  // so that every buffer is a real, distinct allocation. `dest` is a view of
+  // the whole buffer.
   #alloc(len, buffers) {
     const size = Math.max(len, 1);
     const ptr = this.#guard('alloc', () => this.exports.alloc(size)) >>> 0;
     if (ptr === 0) throw new OutOfGuestMemory(`guest alloc(${size}) returned 0`);
-    if (ptr + size > this.#memory(ptr + size).byteLength) {
+    const memory = this.#memory(ptr + size);
+    if (ptr + size > memory.byteLength) {
       // Views of it would be cut short at the end of memory, and the input with them.
       this.poisoned = `guest alloc(${size}) returned ${ptr}, past the end of its memory`;
       throw new GuestTrap(this.poisoned);
     }
     buffers.push({ ptr, size });
-    return { ptr, size };
+    return { ptr, size, dest: memory.subarray(ptr, ptr + size) };
   }
 
   /**
