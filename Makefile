@@ -32,7 +32,8 @@ deps: $(BUILD)/.deps-apt node_modules/.package-lock.json
 # Where the cached CPython build is, and the link flags it recorded.
 # Included below, so make builds it (or finds it cached) before anything
 # that needs it.
-CPYTHON_SCRIPTS := toolchain/build-cpython.sh toolchain/config.sh toolchain/fetch-sources.sh
+CPYTHON_SCRIPTS := toolchain/build-cpython.sh toolchain/config.sh toolchain/fetch-sources.sh \
+  toolchain/freeze_code.py
 $(BUILD)/cpython.mk: $(CPYTHON_SCRIPTS) toolchain/prune-cache.sh | $(BUILD)/.deps-apt
 	@dir=$$(toolchain/build-cpython.sh) && toolchain/prune-cache.sh "$$dir" && \
 	  { echo "CPY := $$dir"; sed 's/=/:=/' "$$dir/link-vars.mk"; } > $@.tmp && mv $@.tmp $@

@@ -4,6 +4,7 @@
 #             same-source yardstick for the benchmarks)
 #   wasm/     libpython3.11.a and its helper libraries for wasm32-wasi
 #   zlib/     libz.a for wasm32-wasi
+#   lzma/     liblzma.a (decoder only) for wasm32-wasi, and its headers
 # into $CACHE_ROOT/cpython-<key>, where <key> hashes the sources, these
 # scripts and the compiler version, so a changed flag means a new build and an
 # unchanged one means no build at all. Prints the path of the result.
@@ -13,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 "$here/fetch-sources.sh" >&2
 
-key=$( { cat "$here/config.sh" "$here/build-cpython.sh"; echo "$PY_ORIG_SHA256 $ZLIB_ORIG_SHA256";
+key=$( { cat "$here/config.sh" "$here/build-cpython.sh" "$here/freeze_code.py";
+         echo "$PY_ORIG_SHA256 $ZLIB_ORIG_SHA256 $XZ_ORIG_SHA256";
          $WASI_CC --version | head -1; gcc --version | head -1; } | sha256sum | cut -c1-16)
 out=$CACHE_ROOT/cpython-$key
 if [ -f "$out/.complete" ]; then
@@ -48,6 +50,8 @@ tar -xzf "$SRC_CACHE/$PY_ORIG" -C "$work"
 mv "$work/Python-$PY_VERSION" "$work/src"
 tar -xjf "$SRC_CACHE/$ZLIB_ORIG" -C "$work"
 mv "$work"/zlib-* "$work/zlib-src"
+tar -xJf "$SRC_CACHE/$XZ_ORIG" -C "$work"
+mv "$work/xz-$XZ_VERSION" "$work/xz-src"
 # The WASI build expects this file (Tools/wasm/wasm_build.py does the same).
 touch "$work/src/Modules/Setup.local"
 end
@@ -75,6 +79,25 @@ mkdir -p "$work/zlib"
   cp zlib.h zconf.h "$work/zlib/" ) >>"$log" 2>&1
 end
 
+# Only the raw LZMA2 decoder the frozen stdlib needs. mythread.h declares a
+# sigprocmask() wrapper for single-threaded builds, and WASI has no
+# signals: the same exclusion later xz releases make for wasm.
+begin "liblzma for wasm32-wasi"
+sed -i 's|^#if !(defined(_WIN32) \&\& !defined(__CYGWIN__))$|& \&\& !defined(__wasm__)|' \
+  "$work/xz-src/src/common/mythread.h"
+grep -q '__wasm__' "$work/xz-src/src/common/mythread.h"
+( cd "$work/xz-src" && \
+  CC="$WCC" AR=$WASI_AR RANLIB=$WASI_RANLIB CFLAGS="$WASI_OPT_FLAGS" \
+  ./configure --host=wasm32-unknown-wasi --build="$(build-aux/config.guess)" \
+     --disable-shared --enable-static --disable-threads \
+     --disable-encoders --enable-decoders=lzma1,lzma2 --enable-checks=crc32 \
+     --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo \
+     --disable-lzma-links --disable-scripts --disable-doc --disable-nls --disable-assembler && \
+  make -C src/liblzma -j"$jobs" && \
+  mkdir -p "$work/lzma/include" && cp src/liblzma/.libs/liblzma.a "$work/lzma/" && \
+  cp -r src/liblzma/api/lzma.h src/liblzma/api/lzma "$work/lzma/include/" ) >>"$log" 2>&1
+end
+
 begin "CPython for wasm32-wasi (configure)"
 mkdir -p "$work/wasm"
 # clang 19 turns these two warnings into errors; wasi-libc's
@@ -96,8 +119,13 @@ wflags="$WASI_OPT_FLAGS -Wno-error=int-conversion -Wno-error=incompatible-functi
      --disable-ipv6 --disable-test-modules --with-pymalloc ) >>"$log" 2>&1
 end
 
+# The start-up modules CPython deep-freezes into libpython are compiled the
+# way the guest's own frozen stdlib is (toolchain/freeze_code.py: no
+# docstrings, no column ranges): 75 KB less in the module, gzipped.
+freeze="env CPYTHON_PROGRAMS=$work/src/Programs $work/native/python -X no_debug_ranges $here/freeze_code.py"
 begin "CPython for wasm32-wasi (make)"
-( cd "$work/wasm" && make -j"$jobs" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \
+( cd "$work/wasm" && make -j"$jobs" FREEZE_MODULE="$freeze" FREEZE_MODULE_BOOTSTRAP="$freeze" \
+     libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \
      pybuilddir.txt ) >>"$log" 2>&1
 # sysconfig (and zoneinfo through it) needs the guest's build-time variables.
 cp "$work/wasm/$(cat "$work/wasm/pybuilddir.txt")"/_sysconfigdata_*.py "$work/wasm/"

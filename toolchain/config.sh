@@ -11,6 +11,12 @@ ZLIB_DEB_VERSION=1:1.2.13.dfsg-1
 ZLIB_ORIG=zlib_${ZLIB_VERSION}.dfsg.orig.tar.bz2
 ZLIB_ORIG_SHA256=71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1
 
+# liblzma's decoder: the guest's frozen stdlib is LZMA2-compressed.
+XZ_VERSION=5.4.1
+XZ_DEB_VERSION=5.4.1-1+deb12u2
+XZ_ORIG=xz-utils_${XZ_VERSION}.orig.tar.xz
+XZ_ORIG_SHA256=5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5
+
 # __DATE__/__TIME__ (CPython's build info, `sys.version`) say the release
 # date of 3.11.2 instead of the time of the build, so the module's bytes do
 # not depend on when the cache was made (gcc and clang read this variable).

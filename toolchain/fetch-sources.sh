@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches the pristine CPython and zlib tarballs from Debian's source packages
+# Fetches the pristine CPython, zlib and xz-utils tarballs from Debian's source packages
 # into the cache and checks them by sha256. Nothing else is downloaded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,4 +28,5 @@ fetch() {  # package=version file sha256
 
 fetch "python3.11=$PY_DEB_VERSION" "$PY_ORIG" "$PY_ORIG_SHA256"
 fetch "zlib=$ZLIB_DEB_VERSION" "$ZLIB_ORIG" "$ZLIB_ORIG_SHA256"
+fetch "xz-utils=$XZ_DEB_VERSION" "$XZ_ORIG" "$XZ_ORIG_SHA256"
 log_stage "sources verified in $SRC_CACHE"

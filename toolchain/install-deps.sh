@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build and the tests need, and enables the
-# deb-src entries that `apt-get source` needs for CPython and zlib.
+# deb-src entries that `apt-get source` needs for CPython, zlib and xz-utils.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -10,6 +10,8 @@ PACKAGES=(
   wabt binaryen
   build-essential dpkg-dev pkg-config ca-certificates
   zlib1g-dev libffi-dev
+  # the native CPython's lzma module packs the guest's stdlib; .tar.xz sources
+  liblzma-dev xz-utils
   nodejs python3
 )
 
