@@ -5,12 +5,13 @@
 GUEST_SRC := $(wildcard guest/reactor_*.c)
 GUEST_OBJ := $(GUEST_SRC:guest/%.c=$(BUILD)/guest/%.o)
 WASI_CC := clang-19 --target=wasm32-wasi --sysroot=$(CPY)/sysroot
-GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -I$(CPY)/src/Include -I$(CPY)/wasm -I$(CPY)/zlib -Iguest
+GUEST_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -I$(CPY)/src/Include -I$(CPY)/wasm -I$(CPY)/zlib \
+  -I$(CPY)/lzma/include -Iguest
 # Recursion through C at Python's limit of 1000 needs a few hundred KiB;
 # 8 MiB, as CPython 3.13 chose for WASI, leaves room for user-raised limits.
 GUEST_STACK := 8388608
 GUEST_LIBS := $(CPY)/wasm/libpython3.11.a $(CPY)/wasm/$(PY_LIBMPDEC_A) \
-  $(CPY)/wasm/$(PY_LIBEXPAT_A) $(CPY)/zlib/libz.a $(PY_LIBS) $(filter-out %.a,$(PY_MODLIBS)) $(PY_SYSLIBS)
+  $(CPY)/wasm/$(PY_LIBEXPAT_A) $(CPY)/zlib/libz.a $(CPY)/lzma/liblzma.a $(PY_LIBS) $(filter-out %.a,$(PY_MODLIBS)) $(PY_SYSLIBS)
 
 # memcpy & co. as bulk-memory instructions (see the file); -fno-builtin so
 # that no loop in it is turned back into a call of itself.
@@ -24,11 +25,13 @@ $(BUILD)/guest/%.o: guest/%.c guest/reactor.h guest/reactor_frozen.h $(BUILD)/cp
 # source so the bytecode format matches the guest's interpreter. The build
 # tree's path (it was built in $(CPY).tmp) is scrubbed from the sysconfig
 # data: the guest must not carry the build machine's paths, and the module's
-# bytes must not depend on where the cache is.
-$(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py guest/reactor_support.py $(BUILD)/cpython.mk
+# bytes must not depend on where the cache is. No column ranges: the frozen
+# modules have no source to underline (toolchain/freeze_code.py).
+$(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py toolchain/freeze_code.py guest/reactor_support.py \
+  $(BUILD)/cpython.mk
 	@mkdir -p $(@D)
-	$(CPY)/native/python guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
-	  --extra _reactor=guest/reactor_support.py \
+	$(CPY)/native/python -X no_debug_ranges guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
+	  --extra _reactor=guest/reactor_support.py --preload-from _reactor=guest/reactor_support.py \
 	  --sysconfig $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
 	  --scrub $(CPY).tmp --scrub $(CPY) \
 	  --out $@ --manifest $(BUILD)/guest/frozen_modules.txt

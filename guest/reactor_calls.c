@@ -9,6 +9,7 @@
 #include <Python.h>
 
 #include "reactor.h"
+#include "reactor_frozen.h"
 
 #include <string.h>
 
@@ -195,5 +196,6 @@ reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len
         return reactor_record_error("InitError", why);
     reactor_record *record = call_python(op, name_ptr, name_len, payload_ptr, payload_len);
     reactor_python_flush();
+    reactor_frozen_release();
     return record;
 }

@@ -24,6 +24,7 @@
 #include <Python.h>
 
 #include "reactor.h"
+#include "reactor_frozen.h"
 
 #include <wasi/api.h>
 #include <wasi/libc.h>
@@ -140,8 +141,10 @@ void reactor_wizer_initialize(void)
     const char *why;
     reactor_heap_scrub(1);
     reactor_python_fix_hash_seed(SNAPSHOT_HASH_SEED);
-    if (reactor_python_start(&why) != 0 || call_support("_preload", NULL) != 0)
+    if (reactor_frozen_keep_start() != 0 || reactor_python_start(&why) != 0
+        || call_support("_preload", NULL) != 0)
         abort();  /* fails the build: a snapshot of a broken start is worse */
+    reactor_frozen_keep_finish();
     reactor_python_flush();
     reactor_heap_scrub(0);
     reactor_process_clock_reset();
