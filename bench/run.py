@@ -369,16 +369,17 @@ def kernel_rounds(cfg, servers):
             del servers[s]
             return None
 
+    names = kernels.NAMES + kernels.EXTRA_NAMES
     # warm-up: every kernel once on every system (JIT tiers, test data)
-    for k in kernels.NAMES:
+    for k in names:
         for s in list(servers):
             r = ask(s, k)
             if r is not None:
                 checks[s][k] = r["check"]
     log("kernels: warm-up done")
-    times = {s: {k: [] for k in kernels.NAMES} for s in servers}
+    times = {s: {k: [] for k in names} for s in servers}
     for rnd in range(cfg["kernel_rounds"]):
-        for k in kernels.NAMES:
+        for k in names:
             for s in rotate(list(servers), rnd):
                 r = ask(s, k)
                 if r is not None:
@@ -388,7 +389,7 @@ def kernel_rounds(cfg, servers):
 
 
 def kernel_summary(times, checks, ref="cpython"):
-    out = {"seconds": {}, "ratio": {}, "geomean": {}, "check_mismatch": []}
+    out = {"seconds": {}, "ratio": {}, "geomean": {}, "check_mismatch": [], "extra": kernels.EXTRA_NAMES}
     for s, per in times.items():
         out["seconds"][s] = {k: stats(v) for k, v in per.items()}
         for k in per:
@@ -405,7 +406,7 @@ def kernel_summary(times, checks, ref="cpython"):
         out["ratio"][s] = {k: stats(v) for k, v in ratios.items()}
         geo = []
         for i in range(rounds):
-            logs = [ratios[k][i] for k in ratios]
+            logs = [ratios[k][i] for k in ratios if k in kernels.NAMES]
             prod = 1.0
             for x in logs:
                 prod *= x
