@@ -5,6 +5,11 @@ deno=node_modules/.bin/deno
 # Deno needs V8's stack limit raised by flag (see hosts/js/README.md).
 deno_batch=("$deno" run --no-prompt --v8-flags=--stack-size=7680
             --allow-read=hosts/js,build/python-reactor.wasm hosts/js/cli.mjs batch)
+# The instance in a child process, killed on a timeout (process-reactor.mjs):
+# Deno needs to start itself, and its child_process reads NODE_V8_COVERAGE.
+deno_process=("$deno" run --no-prompt --v8-flags=--stack-size=7680
+              --allow-read=hosts/js,build/python-reactor.wasm --allow-run="$(readlink -f "$deno")"
+              --allow-env=NODE_V8_COVERAGE hosts/js/cli.mjs batch --isolation process)
 
 suite artifact-snapshot tests/guest/artifact.sh build/python-reactor.wasm
 suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm
@@ -12,8 +17,11 @@ suite snapshot-reproducible tests/guest/reproducible.sh
 suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
 suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm
 suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
+suite vectors-node-process node tests/js/run-vectors.mjs --name node-process --vectors tests/vectors -- node hosts/js/cli.mjs batch --isolation process
+suite vectors-deno-process node tests/js/run-vectors.mjs --name deno-process --vectors tests/vectors -- "${deno_process[@]}"
 suite hostile-node     node tests/js/run-vectors.mjs --name hostile-node --no-shared --vectors tests/hostile -- node hosts/js/cli.mjs batch --timeout-ms 20000 --memory-mb 512
 suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-shared --vectors tests/hostile -- "${deno_batch[@]}" --timeout-ms 20000 --memory-mb 512
+suite hostile-deno-process node tests/js/run-vectors.mjs --name hostile-deno-process --no-shared --vectors tests/hostile -- "${deno_process[@]}" --timeout-ms 20000 --memory-mb 512
 suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors -- build/pyreactor batch
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors

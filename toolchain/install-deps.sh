@@ -13,6 +13,7 @@ PACKAGES=(
   # the native CPython's lzma module packs the guest's stdlib; .tar.xz sources
   liblzma-dev xz-utils
   nodejs python3
+  procps  # ps: the JS tests check that a killed child process is gone
 )
 
 SUDO=""

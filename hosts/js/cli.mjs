@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Command-line host: `cli.mjs batch [--wasm PATH] [--stack-size-mb N]`
-// implements the batch protocol of the ABI (JSON Lines in on stdin, one result
-// line out per request). Runs under Node and Deno; see README.md for Deno's
-// flags and permissions.
+// Command-line host: `cli.mjs batch [OPTIONS]` implements the batch protocol
+// of the ABI (JSON Lines in on stdin, one result line out per request). Runs
+// under Node and Deno; see README.md for Deno's flags and permissions.
+// `--isolation process` runs the instance in a child process (this command
+// again, through process-reactor.mjs), which a timeout kills: under Deno the
+// one way to stop runaway code for certain.
 
 import process from 'node:process';
-import { createInterface } from 'node:readline';
 import { Reactor, PythonError, OPS } from './reactor.mjs';
+import { ProcessReactor } from './process-reactor.mjs';
 import { memberText } from './json-text.mjs';
+import { readLines } from './lines.mjs';
 
-const USAGE = 'usage: cli.mjs batch [--wasm PATH] [--stack-size-mb N] [--timeout-ms N] [--memory-mb N]';
+const USAGE = 'usage: cli.mjs batch [--wasm PATH] [--stack-size-mb N] [--timeout-ms N] [--memory-mb N]\n'
+  + '                     [--dir HOST[:GUEST]]... [--env NAME=VALUE]... [--isolation worker|process]';
 
 function positive(flag, value) {
   const n = Number(value);
@@ -29,9 +33,26 @@ function parseArgs(argv) {
     else if (flag === '--stack-size-mb') options.stackSizeMb = positive(flag, value);
     else if (flag === '--timeout-ms') options.timeoutMs = positive(flag, value);
     else if (flag === '--memory-mb') options.memoryMb = positive(flag, value);
-    else throw new Error(`unknown option ${flag}\n${USAGE}`);
+    else if (flag === '--dir') addPreopen(options, value);
+    else if (flag === '--env') addEnv(options, value);
+    else if (flag === '--isolation' && (value === 'worker' || value === 'process')) options.isolation = value;
+    else throw new Error(`unknown option ${flag} ${value}\n${USAGE}`);
   }
   return options;
+}
+
+function addPreopen(options, value) {
+  const colon = value.indexOf(':');
+  const host = colon < 0 ? value : value.slice(0, colon);
+  const guest = colon < 0 ? value : value.slice(colon + 1);
+  if (!host || !guest) throw new Error(`--dir takes HOST[:GUEST]\n${USAGE}`);
+  options.preopens = { ...options.preopens, [guest]: host };
+}
+
+function addEnv(options, value) {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new Error(`--env takes NAME=VALUE\n${USAGE}`);
+  options.env = { ...options.env, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
 const errLine = (error) => JSON.stringify({ tag: 'err', error });
@@ -100,10 +121,12 @@ async function handle(reactor, line) {
 
 async function batch(options) {
   // User output goes to stderr so that stdout holds only result lines.
-  const reactor = await Reactor.load({ ...options, stdout: 'stderr', stderr: 'stderr' });
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const { isolation, ...rest } = options;
+  const reactor = isolation === 'process'
+    ? await ProcessReactor.load({ ...rest, output: 'inherit' })
+    : await Reactor.load({ ...rest, stdout: 'stderr', stderr: 'stderr' });
   try {
-    for await (const line of lines) {
+    for await (const line of readLines(process.stdin)) {
       if (line.trim() === '') continue;
       process.stdout.write(`${await handle(reactor, line)}\n`);
     }

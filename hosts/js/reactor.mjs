@@ -24,6 +24,8 @@ import {
 } from './channel.mjs';
 
 export { OPS };
+/** For process-reactor.mjs: checks a call's arguments as Reactor.call does. */
+export { requestFor };
 
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
@@ -244,7 +246,32 @@ function refillSpares(stackSizeMb) {
   while ((spares.get(stackSizeMb)?.length ?? 0) < count) addSpare(stackSizeMb);
 }
 
-export class Reactor {
+/**
+ * The calls of the contract as values, on top of a subclass's call(op, name,
+ * payload) -> Promise<{tag, text}>: shared by Reactor and ProcessReactor.
+ */
+export class ReactorCalls {
+  init() { return this.#value('init'); }
+  registerLambda(name, code) { return this.#value('register_lambda', name, code); }
+  registerDef(name, code) { return this.#value('register_def', name, code); }
+  registerModule(name, code) { return this.#value('register_module', name, code); }
+  unregisterLambda(name) { return this.#value('unregister_lambda', name); }
+  unregisterDef(name) { return this.#value('unregister_def', name); }
+  unregisterModule(name) { return this.#value('unregister_module', name); }
+  // async: a JSON.stringify error (BigInt, cycle) rejects instead of throwing
+  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, JSON.stringify(args)); }
+  async applyDef(name, args = []) { return this.#value('apply_def', name, JSON.stringify(args)); }
+  applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
+  applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
+
+  async #value(op, name, payload) {
+    const { tag, text } = await this.call(op, name, payload);
+    if (tag === 'ok') return JSON.parse(text);
+    throw PythonError.fromText(text);
+  }
+}
+
+export class Reactor extends ReactorCalls {
   /**
    * How many spare workers to keep booted per stackSizeMb, once this process
    * has started a second worker or called prestart() (0: none). Default 1
@@ -309,6 +336,7 @@ export class Reactor {
   rebuilds = 0;
 
   constructor(module, options = {}) {
+    super();
     this.#module = module;
     this.#options = { stackSizeMb: 256, ...options };
     const bytes = options.channelBytes ?? DEFAULT_CAPACITY;
@@ -332,19 +360,6 @@ export class Reactor {
   get module() {
     return this.#module;
   }
-
-  init() { return this.#value('init'); }
-  registerLambda(name, code) { return this.#value('register_lambda', name, code); }
-  registerDef(name, code) { return this.#value('register_def', name, code); }
-  registerModule(name, code) { return this.#value('register_module', name, code); }
-  unregisterLambda(name) { return this.#value('unregister_lambda', name); }
-  unregisterDef(name) { return this.#value('unregister_def', name); }
-  unregisterModule(name) { return this.#value('unregister_module', name); }
-  // async: a JSON.stringify error (BigInt, cycle) rejects instead of throwing
-  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, JSON.stringify(args)); }
-  async applyDef(name, args = []) { return this.#value('apply_def', name, JSON.stringify(args)); }
-  applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
-  applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
 
   /**
    * Runs any op and resolves to {tag, text}, text being the guest's JSON
@@ -407,12 +422,6 @@ export class Reactor {
   /** Test hook: kills the worker as if it had died on its own. */
   _killWorker() {
     this.#link?.worker.terminate();
-  }
-
-  async #value(op, name, payload) {
-    const { tag, text } = await this.call(op, name, payload);
-    if (tag === 'ok') return JSON.parse(text);
-    throw PythonError.fromText(text);
   }
 
   #valueSync(op, name, payload) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How long after its time limit a runaway call actually answers.
 
-usage: overshoot.py [--repeat N] [--limit-ms MS] [--host node|deno|native]... [--update FILE.md]
+usage: overshoot.py [--repeat N] [--limit-ms MS] [--host node|deno|deno-process|native]... [--update FILE.md]
 
 For each host (default: native and node) and each kind of runaway code, one
 host process runs `batch --timeout-ms MS`; the same call is sent N times,
@@ -31,6 +31,11 @@ HOSTS = {
     "node": ["node", "hosts/js/cli.mjs", "batch"],
     "deno": ["node_modules/.bin/deno", "run", "--no-prompt", "--v8-flags=--stack-size=7680",
              "--allow-read=hosts/js,build/python-reactor.wasm", "hosts/js/cli.mjs", "batch"],
+    # the instance in a child process, killed at the limit (process-reactor.mjs)
+    "deno-process": ["node_modules/.bin/deno", "run", "--no-prompt", "--v8-flags=--stack-size=7680",
+                     "--allow-read=hosts/js,build/python-reactor.wasm",
+                     "--allow-run=" + os.path.realpath(os.path.join(REPO, "node_modules/.bin/deno")),
+                     "--allow-env=NODE_V8_COVERAGE", "hosts/js/cli.mjs", "batch", "--isolation", "process"],
 }
 RUNAWAY = [
     ("busy loop", "def f():\n    while True:\n        pass\n"),

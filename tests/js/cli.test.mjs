@@ -133,3 +133,19 @@ test('usage errors exit 2 with a message on stderr', async () => {
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown option --frobnicate/);
 });
+
+test('--env reaches the guest; --dir, --env and --isolation reject bad values', async () => {
+  const { code, lines } = await batch([
+    { op: 'register_lambda', name: 'env', code: 'lambda: sorted(__import__("os").environ.items())' },
+    { op: 'apply_lambda', name: 'env' },
+  ], '--env', 'GREETING=hi=there', '--env', 'EMPTY=');
+  assert.equal(code, 0);
+  assert.equal(lines[1], '{"tag":"ok","value":[["EMPTY",""],["GREETING","hi=there"]]}');
+  for (const [flag, value, message] of [['--env', 'NOEQUALS', /--env takes NAME=VALUE/],
+    ['--env', '=x', /--env takes NAME=VALUE/], ['--dir', ':/guest', /--dir takes HOST\[:GUEST\]/],
+    ['--isolation', 'thread', /unknown option --isolation thread/]]) {
+    const bad = await batch([], flag, value);
+    assert.equal(bad.code, 2, `${flag} ${value}`);
+    assert.match(bad.stderr, message);
+  }
+});

@@ -12,11 +12,12 @@ trap 'rm -f "$log"' EXIT
 #   resourceLimits.stackSizeMb but leaves V8's stack limit at its default; this
 #   raises it for every thread (see hosts/js/README.md, "The stack").
 # --allow-run: the CLI tests start deno itself; --allow-env=NODE_V8_COVERAGE:
-#   Deno's child_process reads it; --allow-write=build: the preopen test's dir.
+#   Deno's child_process reads it; --allow-write=build: the preopen test's dir;
+#   --allow-run=/usr/bin/ps: process-reactor.test.mjs sees whether a child is gone.
 NO_COLOR=1 "$deno" test --reporter=tap --no-check --no-prompt \
   --v8-flags=--stack-size=7680 \
   --allow-read=hosts/js,build --allow-write=build \
-  --allow-run="$(readlink -f "$deno")" --allow-env=NODE_V8_COVERAGE \
+  --allow-run="$(readlink -f "$deno")",/usr/bin/ps --allow-env=NODE_V8_COVERAGE \
   tests/js/*.test.mjs 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 

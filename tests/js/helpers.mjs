@@ -47,3 +47,11 @@ export async function rejectsWith(promise, type, pattern) {
     return true;
   });
 }
+
+/** Code that never ends by itself, by the way it keeps the guest busy. */
+export const RUNAWAY = {
+  'a busy loop': 'def f():\n    while True:\n        pass\n',
+  'a long sleep': 'import time\ndef f():\n    time.sleep(3600)\n',
+  'a long C-level loop': 'def f():\n    return sum(range(10**12))\n',
+  'catastrophic regex backtracking': 'import re\ndef f():\n    return bool(re.match(r"(a+)+$", "a" * 64 + "b"))\n',
+};

@@ -7,16 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
-import { isDeno, REPO, withReactor, rejectsWith } from './helpers.mjs';
-
-
-
-const RUNAWAY = {
-  'a busy loop': 'def f():\n    while True:\n        pass\n',
-  'a long sleep': 'import time\ndef f():\n    time.sleep(3600)\n',
-  'a long C-level loop': 'def f():\n    return sum(range(10**12))\n',
-  'catastrophic regex backtracking': 'import re\ndef f():\n    return bool(re.match(r"(a+)+$", "a" * 64 + "b"))\n',
-};
+import { isDeno, REPO, RUNAWAY, withReactor, rejectsWith } from './helpers.mjs';
 
 for (const [what, code] of Object.entries(RUNAWAY)) {
   test(`timeoutMs stops ${what}, and registrations survive`, async () => {

@@ -1,0 +1,305 @@
+// A reactor whose instance lives in a child process (`cli.mjs batch`, the
+// batch protocol of the ABI), so that a call past its time limit can be
+// stopped for certain: the child is killed (SIGKILL) and a new one started,
+// into which every registration that had succeeded is replayed.
+//
+// Why a process: under Deno, Worker.terminate() does not stop a worker that
+// runs wasm without calling out (a busy loop, a long C-level loop, regex
+// backtracking; Deno does not stop a worker spinning in plain JS either). The
+// worker-based Reactor then answers Timeout but leaves the old worker
+// spinning until the process exits. A killed process stops. Under Node the
+// worker-based Reactor stops such code itself and is much faster per call;
+// this class works there too (the tests run it under both).
+//
+// What it gives up against Reactor: the *Sync calls (a pipe cannot be waited
+// on synchronously), a second output stream (the child writes the guest's
+// stdout and stderr to its stderr, which goes where `output` says), and
+// time: a warm call took 250-280 us here (two process wake-ups through pipes)
+// against 4-6 us.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { PythonError, OPS, ReactorCalls, requestFor } from './reactor.mjs';
+import { memberText } from './json-text.mjs';
+import { readLines } from './lines.mjs';
+
+const CLI = fileURLToPath(new URL('./cli.mjs', import.meta.url));
+const HOST_DIR = fileURLToPath(new URL('.', import.meta.url));
+const DEFAULT_WASM = fileURLToPath(new URL('../../build/python-reactor.wasm', import.meta.url));
+const isDeno = typeof globalThis.Deno !== 'undefined';
+/** V8's stack limit in a Deno child, as hosts/js/README.md ("The stack") says. */
+const DENO_STACK_KIB = 7680;
+const OUTPUTS = new Set(['inherit', 'ignore']);
+/** A new child that has not answered `init` by then is given up. */
+const START_LIMIT_MS = 60_000;
+
+const isRegistration = (op) => op.startsWith('register_') || op.startsWith('unregister_');
+/** Lambdas, defs and modules are separate namespaces: one key per name in each. */
+const registryKey = (op, name) => `${op.slice(op.indexOf('_') + 1)}:${name}`;
+
+/** argv of the child: the batch CLI under the runtime running this file. */
+function childCommand(options) {
+  const wasm = options.wasm ?? DEFAULT_WASM;
+  if (typeof wasm !== 'string') throw new TypeError('ProcessReactor: wasm must be a file path');
+  const args = ['batch', '--wasm', wasm];
+  if (options.stackSizeMb !== undefined) args.push('--stack-size-mb', String(options.stackSizeMb));
+  if (options.memoryMb !== undefined) args.push('--memory-mb', String(options.memoryMb));
+  const dirs = Object.entries(options.preopens ?? {});
+  for (const [guest, host] of dirs) args.push('--dir', `${host}:${guest}`);
+  for (const [key, value] of Object.entries(options.env ?? {})) args.push('--env', `${key}=${value}`);
+  if (!isDeno) return [process.execPath, [CLI, ...args]];
+  // The narrowest permissions that work (hosts/js/README.md, "Deno"): read
+  // on the host's files and the module; read and write on a preopen.
+  const hostDirs = dirs.map(([, host]) => host);
+  const deno = ['run', '--no-prompt', `--v8-flags=--stack-size=${DENO_STACK_KIB}`,
+    `--allow-read=${[HOST_DIR, wasm, ...hostDirs].join(',')}`];
+  if (hostDirs.length) deno.push(`--allow-write=${hostDirs.join(',')}`);
+  return [process.execPath, [...deno, CLI, ...args]];
+}
+
+/** One child process and the answers it owes. */
+class Child {
+  constructor(command, output) {
+    const [file, args] = command;
+    this.process = spawn(file, args, {
+      stdio: ['pipe', 'pipe', output === 'inherit' ? 'inherit' : output === 'ignore' ? 'ignore' : 'pipe'],
+      env: {}, // the guest gets options.env through --env, nothing else
+    });
+    this.waiting = []; // {resolve, reject}, oldest first
+    this.gone = null; // why it ended, once it has
+    // 'close' comes after 'exit', once the child's pipes are drained too, so
+    // that all of its output has been passed on when close() returns.
+    this.exited = new Promise((resolve) => this.process.on('close', resolve));
+    this.process.on('exit', (code, signal) => this.#end(`the child process exited (${signal ?? `code ${code}`})`));
+    this.process.on('error', (error) => this.#end(`the child process failed: ${error.message}`));
+    this.process.stdin.on('error', () => {}); // a dead child: 'exit' says so
+    if (typeof output === 'function') {
+      this.process.stderr.setEncoding('utf8');
+      this.process.stderr.on('data', output);
+    }
+    this.#read();
+  }
+
+  async #read() {
+    try {
+      for await (const line of readLines(this.process.stdout)) this.waiting.shift()?.resolve(line);
+    } catch {
+      // the pipe broke: 'exit' says why
+    }
+  }
+
+  #end(reason) {
+    this.gone ??= reason;
+    for (const { reject } of this.waiting.splice(0)) reject(new PythonError({ type: 'Trap', message: this.gone }));
+  }
+
+  /** The child's answer line to `line`. */
+  ask(line) {
+    if (this.gone) return Promise.reject(new PythonError({ type: 'Trap', message: this.gone }));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.process.stdin.write(`${line}\n`);
+    });
+  }
+
+  kill() {
+    this.#end('the child process was killed');
+    this.process.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+/** The batch request line for one call (args text kept exactly as given). */
+function requestLine({ op, name, payload }) {
+  const kind = OPS[op];
+  const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+  const request = { op, name };
+  if (kind === 'code') request.code = text;
+  else if (kind === 'args') request.args_text = text;
+  return JSON.stringify(request);
+}
+
+/** {tag, text} from a result line, the text as the guest wrote it. */
+function resultOf(line) {
+  const tag = JSON.parse(line).tag;
+  if (tag === 'ok') return { tag, text: memberText(line, 'value') };
+  if (tag === 'err') return { tag, text: memberText(line, 'error') };
+  throw new PythonError({ type: 'HostError', message: `the child answered no result: ${line.slice(0, 200)}` });
+}
+
+/** init, register*, unregister*, apply*, apply*Raw: from ReactorCalls. */
+export class ProcessReactor extends ReactorCalls {
+  #options;
+  #command;
+  #child = null;
+  #log = new Map(); // registrations that succeeded, in order: replayed into a new child
+  #queue = Promise.resolve();
+  #closed = false;
+  #started = false; // a child has been started before
+  #replacement = null; // the next child, started after the last one was killed
+  /** How many times the child was replaced (after a timeout or its death). */
+  rebuilds = 0;
+
+  /**
+   * Options: wasm (a file path), preopens, env, timeoutMs, memoryMb,
+   * stackSizeMb, as for Reactor.load; output: 'inherit' (default: the
+   * guest's output goes to this process's stderr), 'ignore', or a function
+   * called with each chunk of it. Under Deno this process needs --allow-run
+   * on the Deno binary.
+   */
+  static async load(options = {}) {
+    const reactor = new ProcessReactor(options);
+    await reactor.init();
+    return reactor;
+  }
+
+  constructor(options = {}) {
+    super();
+    const output = options.output ?? 'inherit';
+    if (typeof output !== 'function' && !OUTPUTS.has(output)) {
+      throw new TypeError("output must be a function, 'inherit' or 'ignore'");
+    }
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+      throw new TypeError('timeoutMs must be a positive whole number');
+    }
+    this.#options = { ...options, output };
+    this.#command = childCommand(options);
+  }
+
+  /** The running child's process id (for tests and monitoring), or undefined. */
+  get pid() {
+    return this.#child && !this.#child.gone ? this.#child.process.pid : undefined;
+  }
+
+  /**
+   * Runs any op and resolves to {tag, text}, as Reactor.call. Rejects with a
+   * PythonError of type 'Timeout' past timeoutMs, 'Trap' when the child
+   * died, 'HostError' when a new child could not be set up.
+   */
+  call(op, name, textOrArgs) {
+    let request;
+    try {
+      request = requestFor(op, name, textOrArgs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#queue.then(() => this.#call(request));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Test hook: kills the child as if something outside had (SIGKILL). */
+  _killChild() {
+    this.#child?.process.kill('SIGKILL');
+  }
+
+  /** Waits for queued calls, then ends the child. */
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue;
+    const child = this.#child ?? await this.#replacement?.catch(() => null);
+    this.#child = null;
+    this.#replacement = null;
+    if (child && !child.gone) {
+      child.process.stdin.end(); // the batch ends at end of input
+      const quit = setTimeout(() => child.kill(), 5000);
+      await child.exited;
+      clearTimeout(quit);
+    }
+  }
+
+  async #call(request) {
+    if (this.#closed) throw new Error('ProcessReactor is closed');
+    const child = await this.#ensure();
+    const result = resultOf(await this.#ask(child, requestLine(request)));
+    if (result.tag === 'ok' && isRegistration(request.op)) {
+      const key = registryKey(request.op, request.name);
+      this.#log.delete(key);
+      if (request.op.startsWith('register_')) this.#log.set(key, request);
+    }
+    return result;
+  }
+
+  /** The child's answer, or a Timeout after killing it when `limitMs` runs out. */
+  async #ask(child, line, limitMs = this.#options.timeoutMs) {
+    if (limitMs === undefined) return this.#watch(child, child.ask(line));
+    let timer;
+    const expired = new Promise((resolve) => { timer = setTimeout(resolve, limitMs); });
+    try {
+      const answer = await Promise.race([child.ask(line), expired.then(() => null)]);
+      if (answer !== null) return answer;
+    } catch (error) {
+      this.#drop(child);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const current = this.#child === child;
+    this.#drop(child);
+    child.kill();
+    if (current) this.#replace();
+    throw new PythonError({ type: 'Timeout', message: `the call took longer than ${limitMs} ms` });
+  }
+
+  async #watch(child, answer) {
+    try {
+      return await answer;
+    } catch (error) {
+      this.#drop(child);
+      throw error;
+    }
+  }
+
+  #drop(child) {
+    if (this.#child === child) this.#child = null;
+  }
+
+  /** The current child; a new one, with the registrations replayed, if need be. */
+  async #ensure() {
+    if (this.#child && !this.#child.gone) return this.#child;
+    const started = this.#replacement ?? this.#startChild();
+    this.#replacement = null;
+    this.#child = null;
+    this.#child = await started;
+    return this.#child;
+  }
+
+  /** Starts the next child now, so that the next call does not wait for it. */
+  #replace() {
+    if (this.#closed) return;
+    this.#replacement ??= this.#startChild();
+    this.#replacement.catch(() => {}); // the call that takes it sees the error
+  }
+
+  /** A new child, up and with every registration that had succeeded replayed. */
+  async #startChild() {
+    const child = new Child(this.#command, this.#options.output);
+    if (this.#started) this.rebuilds++;
+    this.#started = true;
+    // Starting the child (the runtime, compiling the module) is not the
+    // call's time: an `init` answered means it is up.
+    try {
+      resultOf(await this.#ask(child, '{"op":"init"}', START_LIMIT_MS));
+    } catch (error) {
+      child.kill();
+      throw new PythonError({ type: 'HostError', message: `the child process did not start: ${error.message}` });
+    }
+    for (const request of this.#log.values()) {
+      let result;
+      try {
+        result = resultOf(await this.#ask(child, requestLine(request)));
+      } catch (error) {
+        child.kill();
+        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${error.message}` });
+      }
+      if (result.tag !== 'ok') {
+        child.kill();
+        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${result.text}` });
+      }
+    }
+    return child;
+  }
+}

@@ -1,0 +1,135 @@
+// ProcessReactor: the instance in a child process, which a timeout kills.
+// Runs under Node and Deno; under Deno it is what stops runaway code for
+// certain (the worker-based Reactor's Worker.terminate() does not).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
+import { REPO, RUNAWAY, WASM_PATH, rejectsWith } from './helpers.mjs';
+
+async function withProcessReactor(options, body) {
+  const reactor = await ProcessReactor.load({ wasm: WASM_PATH, output: 'ignore', ...options });
+  try {
+    return await body(reactor);
+  } finally {
+    await reactor.close();
+  }
+}
+
+/** Whether process `pid` runs, as ps(1) sees it (an exited child that is not
+** reaped yet counts as gone). Not process.kill(pid, 0): under Deno that needs
+** --allow-run on everything, and /proc needs --allow-all. */
+function alive(pid) {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/ps', ['-o', 'stat=', '-p', String(pid)], { env: {} }, (error, stdout) => {
+      if (error && error.code !== 1) reject(error);
+      else resolve(stdout.trim() !== '' && !stdout.trim().startsWith('Z'));
+    });
+  });
+}
+
+/** Waits up to `ms` for process `pid` to be gone; true when it is. */
+async function gone(pid, ms = 2000) {
+  for (const end = performance.now() + ms; performance.now() < end;) {
+    if (!(await alive(pid))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return !(await alive(pid));
+}
+
+test('calls, values and errors go through the child as through Reactor', async () => {
+  await withProcessReactor({}, async (r) => {
+    assert.equal(await r.registerDef('add', 'def add(x, y=10):\n    return x + y\n'), 'add');
+    assert.equal(await r.applyDef('add', [1, 2]), 3);
+    assert.equal(await r.applyDef('add', { x: 1 }), 11);
+    assert.equal(await r.registerLambda('inv', 'lambda x: 1 / x'), 'inv');
+    await rejectsWith(r.applyLambda('inv', [0]), 'ZeroDivisionError');
+    // the args text and the result text cross unchanged (no float rounding)
+    const big = '123456789012345678901234567890';
+    assert.deepEqual(await r.applyDefRaw('add', `[${big}, 0]`), { tag: 'ok', text: big });
+    assert.equal(await r.unregisterDef('add'), 'add');
+    await rejectsWith(r.applyDef('add', [1]), 'NotRegistered');
+    assert.equal(r.rebuilds, 0);
+  });
+});
+
+for (const [what, code] of Object.entries(RUNAWAY)) {
+  test(`timeoutMs kills the child running ${what}; registrations survive`, async () => {
+    await withProcessReactor({ timeoutMs: 300 }, async (r) => {
+      await r.registerModule('base', 'OFFSET = 1\n');
+      await r.registerDef('keep', 'import base\ndef keep(x):\n    return x + base.OFFSET\n');
+      await r.registerDef('f', code);
+      const pid = r.pid;
+      const started = performance.now();
+      await rejectsWith(r.applyDef('f', []), 'Timeout');
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 300 + 1000, `stopped after ${elapsed.toFixed(0)} ms`);
+      assert.ok(await gone(pid), `the child ${pid} still runs`);
+      assert.equal(await r.applyDef('keep', [41]), 42);
+      assert.notEqual(r.pid, pid);
+      assert.equal(r.rebuilds, 1);
+    });
+  });
+}
+
+test('memoryMb reaches the child: MemoryError inside Python, the child goes on', async () => {
+  await withProcessReactor({ memoryMb: 96 }, async (r) => {
+    await r.registerDef('alloc', 'def alloc(mb):\n    return len(bytearray(mb * 1024 * 1024))\n');
+    assert.equal(await r.applyDef('alloc', [16]), 16 * 1024 * 1024);
+    await rejectsWith(r.applyDef('alloc', [200]), 'MemoryError');
+    assert.equal(await r.applyDef('alloc', [8]), 8 * 1024 * 1024);
+    assert.equal(r.rebuilds, 0);
+  });
+});
+
+test('env and preopens reach the guest, nothing else of this process does', async () => {
+  const dir = await mkdtemp(join(REPO, 'build', 'process-preopen-'));
+  try {
+    await writeFile(join(dir, 'note.txt'), 'from the host');
+    await withProcessReactor({ env: { GREETING: 'hi' }, preopens: { '/data': dir } }, async (r) => {
+      await r.registerDef('look', 'import os\ndef look():\n'
+        + '    return [os.environ.get("GREETING"), sorted(os.environ), open("/data/note.txt").read()]\n');
+      assert.deepEqual(await r.applyDef('look', []), ['hi', ['GREETING'], 'from the host']);
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a child killed from outside is replaced, with the registrations replayed', async () => {
+  await withProcessReactor({}, async (r) => {
+    await r.registerDef('twice', 'def twice(x):\n    return 2 * x\n');
+    const pid = r.pid;
+    r._killChild(); // as the kernel's OOM killer or an operator would
+    assert.ok(await gone(pid));
+    // A call the dead child cannot answer fails (Trap); once the death has
+    // been noticed, the next call starts a new child.
+    for (const end = performance.now() + 2000; r.pid !== undefined && performance.now() < end;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(r.pid, undefined);
+    assert.equal(await r.applyDef('twice', [21]), 42);
+    assert.equal(r.rebuilds, 1);
+  });
+});
+
+test('close() ends the child', async () => {
+  const r = await ProcessReactor.load({ wasm: WASM_PATH, output: 'ignore' });
+  const pid = r.pid;
+  assert.ok(await alive(pid));
+  await r.close();
+  assert.ok(await gone(pid), `the child ${pid} still runs`);
+  await assert.rejects(r.applyDef('x', []), /closed/);
+});
+
+test('output goes to a callback when one is given', async () => {
+  let seen = '';
+  await withProcessReactor({ output: (chunk) => { seen += chunk; } }, async (r) => {
+    await r.registerDef('say', 'import sys\ndef say():\n    print("to stdout")\n    print("to stderr", file=sys.stderr)\n');
+    assert.equal(await r.applyDef('say', []), null);
+  }); // close() returns once the child's output is drained
+  assert.match(seen, /to stdout/);
+  assert.match(seen, /to stderr/);
+});
