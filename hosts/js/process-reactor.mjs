@@ -138,6 +138,7 @@ export class ProcessReactor extends ReactorCalls {
   #closed = false;
   #started = false; // a child has been started before
   #replacement = null; // the next child, started after the last one was killed
+  #spare = null; // a booted child in reserve (options.spare)
   /** How many times the child was replaced (after a timeout or its death). */
   rebuilds = 0;
 
@@ -145,8 +146,10 @@ export class ProcessReactor extends ReactorCalls {
    * Options: wasm (a file path), preopens, env, timeoutMs, memoryMb,
    * stackSizeMb, as for Reactor.load; output: 'inherit' (default: the
    * guest's output goes to this process's stderr), 'ignore', or a function
-   * called with each chunk of it. Under Deno this process needs --allow-run
-   * on the Deno binary.
+   * called with each chunk of it; spare (default true): keep a second child
+   * booted, so that a replacement after a timeout is ready at once (it
+   * costs a second process). Under Deno this process needs --allow-run on
+   * the Deno binary. A live child keeps this process running: close() it.
    */
   static async load(options = {}) {
     const reactor = new ProcessReactor(options);
@@ -164,7 +167,7 @@ export class ProcessReactor extends ReactorCalls {
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
       throw new TypeError('timeoutMs must be a positive whole number');
     }
-    this.#options = { ...options, output };
+    this.#options = { spare: true, ...options, output };
     this.#command = childCommand(options);
   }
 
@@ -201,8 +204,11 @@ export class ProcessReactor extends ReactorCalls {
     this.#closed = true;
     await this.#queue;
     const child = this.#child ?? await this.#replacement?.catch(() => null);
+    const spare = await this.#spare?.catch(() => null);
     this.#child = null;
     this.#replacement = null;
+    this.#spare = null;
+    spare?.kill();
     if (child && !child.gone) {
       child.process.stdin.end(); // the batch ends at end of input
       const quit = setTimeout(() => child.kill(), 5000);
@@ -276,17 +282,9 @@ export class ProcessReactor extends ReactorCalls {
 
   /** A new child, up and with every registration that had succeeded replayed. */
   async #startChild() {
-    const child = new Child(this.#command, this.#options.output);
     if (this.#started) this.rebuilds++;
     this.#started = true;
-    // Starting the child (the runtime, compiling the module) is not the
-    // call's time: an `init` answered means it is up.
-    try {
-      resultOf(await this.#ask(child, '{"op":"init"}', START_LIMIT_MS));
-    } catch (error) {
-      child.kill();
-      throw new PythonError({ type: 'HostError', message: `the child process did not start: ${error.message}` });
-    }
+    const child = await this.#takeSpare();
     for (const request of this.#log.values()) {
       let result;
       try {
@@ -300,6 +298,35 @@ export class ProcessReactor extends ReactorCalls {
         throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${result.text}` });
       }
     }
+    this.#keepSpare();
     return child;
+  }
+
+  /** A child that has answered `init`: up, nothing registered. Starting it
+   ** (the runtime, compiling the module) is not a call's time. */
+  async #boot() {
+    const child = new Child(this.#command, this.#options.output);
+    try {
+      resultOf(await this.#ask(child, '{"op":"init"}', START_LIMIT_MS));
+    } catch (error) {
+      child.kill();
+      throw new PythonError({ type: 'HostError', message: `the child process did not start: ${error.message}` });
+    }
+    return child;
+  }
+
+  /** With options.spare, one booted child waits in reserve for the next
+   ** replacement, which then only needs the replay. */
+  #keepSpare() {
+    if (!this.#options.spare || this.#closed || this.#spare) return;
+    this.#spare = this.#boot();
+    this.#spare.catch(() => {}); // #takeSpare boots another one instead
+  }
+
+  async #takeSpare() {
+    const spare = this.#spare;
+    this.#spare = null;
+    const child = spare ? await spare.catch(() => null) : null;
+    return child && !child.gone ? child : this.#boot();
   }
 }

@@ -133,3 +133,15 @@ test('output goes to a callback when one is given', async () => {
   assert.match(seen, /to stdout/);
   assert.match(seen, /to stderr/);
 });
+
+test('without a spare child, a timeout still gets a new child with the registrations', async () => {
+  await withProcessReactor({ timeoutMs: 300, spare: false }, async (r) => {
+    await r.registerDef('keep', 'def keep(x):\n    return x + 1\n');
+    await r.registerDef('f', RUNAWAY['a busy loop']);
+    const pid = r.pid;
+    await rejectsWith(r.applyDef('f', []), 'Timeout');
+    assert.ok(await gone(pid), `the child ${pid} still runs`);
+    assert.equal(await r.applyDef('keep', [1]), 2);
+    assert.equal(r.rebuilds, 1);
+  });
+});
