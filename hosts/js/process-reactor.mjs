@@ -1,3 +1,4 @@
+// @ts-self-types="./process-reactor.d.ts"
 // A reactor whose instance lives in a child process (`cli.mjs batch`, the
 // batch protocol of the ABI), so that a call past its time limit can be
 // stopped for certain: the child is killed (SIGKILL) and a new one started,

@@ -1,0 +1,54 @@
+// Types of hosts/js/process-reactor.mjs: the instance in a child process,
+// killed when a call runs past its time limit (see README.md, "Process
+// isolation").
+
+import type { Args, GuestText, Op, RawResult } from './index.d.ts';
+
+export interface ProcessReactorOptions {
+  /** The guest, as a file path (the child reads it). Default: build/python-reactor.wasm of this repository. */
+  wasm?: string;
+  /** Directories the guest may use: guest path -> host path. Default: none. */
+  preopens?: Record<string, string>;
+  /** The guest's environment. Default: empty. */
+  env?: Record<string, string>;
+  /** A call running longer than this kills the child and rejects with type
+   *  `Timeout`; the next child gets the registrations replayed. Default: no limit. */
+  timeoutMs?: number;
+  /** Cap on the guest's linear memory, in MiB: MemoryError inside Python past it. */
+  memoryMb?: number;
+  /** Native stack of the child's worker thread, in MiB. */
+  stackSizeMb?: number;
+  /** The guest's stdout and stderr, together: this process's stderr
+   *  ('inherit', the default), dropped, or each chunk of text to a function. */
+  output?: 'inherit' | 'ignore' | ((text: string) => void);
+  /** Keep a second child booted, so that a replacement is ready at once. Default true. */
+  spare?: boolean;
+}
+
+export class ProcessReactor {
+  /** Starts the child and waits until it answers. */
+  static load(options?: ProcessReactorOptions): Promise<ProcessReactor>;
+  constructor(options?: ProcessReactorOptions);
+  /** How many times the child was replaced (after a timeout or its death). */
+  rebuilds: number;
+  /** The running child's process id, or undefined. */
+  readonly pid: number | undefined;
+  init(): Promise<null>;
+  registerLambda(name: GuestText, code: GuestText): Promise<string>;
+  registerDef(name: GuestText, code: GuestText): Promise<string>;
+  registerModule(name: GuestText, code: GuestText): Promise<string>;
+  unregisterLambda(name: GuestText): Promise<string>;
+  unregisterDef(name: GuestText): Promise<string>;
+  unregisterModule(name: GuestText): Promise<string>;
+  applyLambda(name: GuestText, args?: Args): Promise<unknown>;
+  applyDef(name: GuestText, args?: Args): Promise<unknown>;
+  applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  /** Any op; rejects with a PythonError of type 'Timeout', 'Trap' (the child
+   *  died during the call) or 'HostError' (no new child could be set up). */
+  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+  /** Waits for queued calls, then ends the child (and the spare). */
+  close(): Promise<void>;
+  /** Test hook: kills the child as if something outside had. */
+  _killChild(): void;
+}
