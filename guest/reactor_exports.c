@@ -4,6 +4,7 @@
 ** record's address; the apply_* exports also deliver it to the host.
 */
 #include "reactor.h"
+#include "reactor_frozen.h"
 
 #include <stdlib.h>
 
@@ -46,7 +47,9 @@ EXPORT(result_free) void result_free(i32 result)
 EXPORT(init) i32 init(void)
 {
     const char *why;
-    if (reactor_python_start(&why) != 0)
+    int status = reactor_python_start(&why);
+    reactor_frozen_release();  /* starting imports from the frozen stdlib */
+    if (status != 0)
         return address(reactor_record_error("InitError", why));
     reactor_record *record = reactor_record_new(REACTOR_OK, "null", 4);
     return address(record != NULL ? record : reactor_record_error("MemoryError", "init"));

@@ -7,9 +7,10 @@ export async function* readLines(stream) {
   const decoder = new TextDecoder();
   let pending = '';
   for await (const chunk of stream) {
+    const scanned = pending.length; // holds no "\n": search only what is new
     pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let start = 0;
-    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+    for (let end = pending.indexOf('\n', scanned); end >= 0; end = pending.indexOf('\n', start)) {
       yield trimCr(pending.slice(start, end));
       start = end + 1;
     }
