@@ -85,26 +85,9 @@ export class PythonError extends Error {
   static fromText(text: string): PythonError;
 }
 
-export class Reactor {
-  /** Compiles the module once and starts the instance in a worker thread
-   *  (the worker boots while the module compiles). */
-  static load(options?: ReactorOptions): Promise<Reactor>;
-
-  /**
-   * How many booted spare workers to keep per stackSizeMb once the process
-   * has started a second worker (a second reactor, a rebuild) or called
-   * prestart(); a load or rebuild that takes one skips the worker's
-   * start-up. 0: none. Default 1 under Node, 0 under Deno.
-   */
-  static spareWorkers: number;
-  /** Starts spare workers now; resolves once they have booted. */
-  static prestart(options?: PrestartOptions): Promise<void>;
-
-  /** The compiled module: pass it as `wasm` to load more reactors without recompiling. */
-  readonly module: WebAssembly.Module;
-  /** How many times the instance was rebuilt after a trap. */
-  readonly rebuilds: number;
-
+/** The calls of the contract as values, shared by Reactor and ProcessReactor
+ *  (process-reactor.d.ts), each on top of its own call(). */
+export abstract class ReactorCalls {
   /** Initializes Python (idempotent; every other call does it too). Resolves to null. */
   init(): Promise<null>;
   /** `code` is a Python expression whose value is callable. Resolves to the name. */
@@ -128,6 +111,29 @@ export class Reactor {
   /** Args as JSON text, result as the guest's text. Rejects only for a trap. */
   applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
   applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  abstract call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+}
+
+export class Reactor extends ReactorCalls {
+  /** Compiles the module once and starts the instance in a worker thread
+   *  (the worker boots while the module compiles). */
+  static load(options?: ReactorOptions): Promise<Reactor>;
+
+  /**
+   * How many booted spare workers to keep per stackSizeMb once the process
+   * has started a second worker (a second reactor, a rebuild) or called
+   * prestart(); a load or rebuild that takes one skips the worker's
+   * start-up. 0: none. Default 1 under Node, 0 under Deno.
+   */
+  static spareWorkers: number;
+  /** Starts spare workers now; resolves once they have booted. */
+  static prestart(options?: PrestartOptions): Promise<void>;
+
+  /** The compiled module: pass it as `wasm` to load more reactors without recompiling. */
+  readonly module: WebAssembly.Module;
+  /** How many times the instance was rebuilt after a trap. */
+  readonly rebuilds: number;
+
   /**
    * Any op: `textOrArgs` is the code (register_*) or the args (apply_*; text
    * or bytes as they are, anything else through JSON.stringify, missing means

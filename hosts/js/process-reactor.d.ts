@@ -3,6 +3,7 @@
 // isolation").
 
 import type { Args, GuestText, Op, RawResult } from './index.d.ts';
+import { ReactorCalls } from './index.d.ts';
 
 export interface ProcessReactorOptions {
   /** The guest, as a file path (the child reads it). Default: build/python-reactor.wasm of this repository. */
@@ -25,7 +26,8 @@ export interface ProcessReactorOptions {
   spare?: boolean;
 }
 
-export class ProcessReactor {
+/** init, register*, unregister*, apply*, apply*Raw: from ReactorCalls. */
+export class ProcessReactor extends ReactorCalls {
   /** Starts the child and waits until it answers. */
   static load(options?: ProcessReactorOptions): Promise<ProcessReactor>;
   constructor(options?: ProcessReactorOptions);
@@ -33,17 +35,6 @@ export class ProcessReactor {
   rebuilds: number;
   /** The running child's process id, or undefined. */
   readonly pid: number | undefined;
-  init(): Promise<null>;
-  registerLambda(name: GuestText, code: GuestText): Promise<string>;
-  registerDef(name: GuestText, code: GuestText): Promise<string>;
-  registerModule(name: GuestText, code: GuestText): Promise<string>;
-  unregisterLambda(name: GuestText): Promise<string>;
-  unregisterDef(name: GuestText): Promise<string>;
-  unregisterModule(name: GuestText): Promise<string>;
-  applyLambda(name: GuestText, args?: Args): Promise<unknown>;
-  applyDef(name: GuestText, args?: Args): Promise<unknown>;
-  applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
-  applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
   /** Any op; rejects with a PythonError of type 'Timeout', 'Trap' (the child
    *  died during the call) or 'HostError' (no new child could be set up). */
   call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;

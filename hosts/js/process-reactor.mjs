@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
-import { PythonError, OPS, ReactorCalls, requestFor } from './reactor.mjs';
+import { PythonError, OPS, ReactorCalls, isRegistration, requestFor } from './reactor.mjs';
 import { memberText } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
@@ -35,7 +35,6 @@ const OUTPUTS = new Set(['inherit', 'ignore']);
 /** A new child that has not answered `init` by then is given up. */
 const START_LIMIT_MS = 60_000;
 
-const isRegistration = (op) => op.startsWith('register_') || op.startsWith('unregister_');
 /** Lambdas, defs and modules are separate namespaces: one key per name in each. */
 const registryKey = (op, name) => `${op.slice(op.indexOf('_') + 1)}:${name}`;
 
@@ -64,7 +63,7 @@ class Child {
   constructor(command, output) {
     const [file, args] = command;
     this.process = spawn(file, args, {
-      stdio: ['pipe', 'pipe', output === 'inherit' ? 'inherit' : output === 'ignore' ? 'ignore' : 'pipe'],
+      stdio: ['pipe', 'pipe', typeof output === 'function' ? 'pipe' : output],
       env: {}, // the guest gets options.env through --env, nothing else
     });
     this.waiting = []; // {resolve, reject}, oldest first
@@ -182,13 +181,8 @@ export class ProcessReactor extends ReactorCalls {
    * PythonError of type 'Timeout' past timeoutMs, 'Trap' when the child
    * died, 'HostError' when a new child could not be set up.
    */
-  call(op, name, textOrArgs) {
-    let request;
-    try {
-      request = requestFor(op, name, textOrArgs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async call(op, name, textOrArgs) {
+    const request = requestFor(op, name, textOrArgs); // async: a bad call rejects
     const run = this.#queue.then(() => this.#call(request));
     this.#queue = run.catch(() => {});
     return run;
@@ -232,11 +226,11 @@ export class ProcessReactor extends ReactorCalls {
 
   /** The child's answer, or a Timeout after killing it when `limitMs` runs out. */
   async #ask(child, line, limitMs = this.#options.timeoutMs) {
-    if (limitMs === undefined) return this.#watch(child, child.ask(line));
     let timer;
-    const expired = new Promise((resolve) => { timer = setTimeout(resolve, limitMs); });
+    const answers = [child.ask(line)];
+    if (limitMs !== undefined) answers.push(new Promise((resolve) => { timer = setTimeout(resolve, limitMs, null); }));
     try {
-      const answer = await Promise.race([child.ask(line), expired.then(() => null)]);
+      const answer = await Promise.race(answers);
       if (answer !== null) return answer;
     } catch (error) {
       this.#drop(child);
@@ -249,15 +243,6 @@ export class ProcessReactor extends ReactorCalls {
     child.kill();
     if (current) this.#replace();
     throw new PythonError({ type: 'Timeout', message: `the call took longer than ${limitMs} ms` });
-  }
-
-  async #watch(child, answer) {
-    try {
-      return await answer;
-    } catch (error) {
-      this.#drop(child);
-      throw error;
-    }
   }
 
   #drop(child) {
@@ -287,16 +272,16 @@ export class ProcessReactor extends ReactorCalls {
     this.#started = true;
     const child = await this.#takeSpare();
     for (const request of this.#log.values()) {
-      let result;
+      let failure = null;
       try {
-        result = resultOf(await this.#ask(child, requestLine(request)));
+        const result = resultOf(await this.#ask(child, requestLine(request)));
+        if (result.tag !== 'ok') failure = result.text;
       } catch (error) {
-        child.kill();
-        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${error.message}` });
+        failure = error.message;
       }
-      if (result.tag !== 'ok') {
+      if (failure !== null) {
         child.kill();
-        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${result.text}` });
+        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${failure}` });
       }
     }
     this.#keepSpare();

@@ -24,8 +24,9 @@ import {
 } from './channel.mjs';
 
 export { OPS };
-/** For process-reactor.mjs: checks a call's arguments as Reactor.call does. */
-export { requestFor };
+/** For process-reactor.mjs: a call's arguments checked as Reactor.call does,
+ *  and which ops change what is replayed into a new instance. */
+export { requestFor, isRegistration };
 
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
