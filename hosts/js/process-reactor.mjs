@@ -110,11 +110,14 @@ class Child {
   }
 }
 
-/** The batch request line for one call (args text kept exactly as given). */
+const asText = (value) => (typeof value === 'string' ? value : new TextDecoder().decode(value));
+
+/** The batch request line for one call (args text kept exactly as given).
+ *  Names and payloads may be bytes, as for Reactor; a JSON line holds text. */
 function requestLine({ op, name, payload }) {
   const kind = OPS[op];
-  const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
-  const request = { op, name };
+  const text = asText(payload);
+  const request = { op, name: asText(name) };
   if (kind === 'code') request.code = text;
   else if (kind === 'args') request.args_text = text;
   return JSON.stringify(request);

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
-import { REPO, RUNAWAY, WASM_PATH, rejectsWith } from './helpers.mjs';
+import { REPO, RUNAWAY, WASM_PATH, rejectsWith, utf8 } from './helpers.mjs';
 
 async function withProcessReactor(options, body) {
   const reactor = await ProcessReactor.load({ wasm: WASM_PATH, output: 'ignore', ...options });
@@ -49,6 +49,9 @@ test('calls, values and errors go through the child as through Reactor', async (
     // the args text and the result text cross unchanged (no float rounding)
     const big = '123456789012345678901234567890';
     assert.deepEqual(await r.applyDefRaw('add', `[${big}, 0]`), { tag: 'ok', text: big });
+    // names and code as bytes, as Reactor takes them
+    assert.equal(await r.registerDef(utf8('dbl'), utf8('def dbl(x):\n    return 2 * x\n')), 'dbl');
+    assert.equal(await r.applyDef(utf8('dbl'), [4]), 8);
     assert.equal(await r.unregisterDef('add'), 'add');
     await rejectsWith(r.applyDef('add', [1]), 'NotRegistered');
     assert.equal(r.rebuilds, 0);
