@@ -87,6 +87,11 @@ static int load_entry_points(reactor_record **error)
         *error = error_from_exception("InternalError", "cannot import _reactor");
         return -1;
     }
+    if (reactor_apply_load(module) != 0) {
+        *error = error_from_exception("InternalError", "the warm path of apply");
+        Py_DECREF(module);
+        return -1;
+    }
     for (int op = 0; op < REACTOR_OP_COUNT; op++) {
         entry_points[op] = PyObject_GetAttrString(module, entry_point_names[op]);
         if (entry_points[op] == NULL) {
@@ -179,6 +184,14 @@ static reactor_record *call_python(reactor_op op, uint32_t name_ptr, uint32_t na
         if (payload == NULL) {
             Py_DECREF(name);
             return error;
+        }
+    }
+    if (op == REACTOR_APPLY_LAMBDA || op == REACTOR_APPLY_DEF) {
+        reactor_record *record = reactor_apply_fast(op, name, payload);
+        if (record != NULL) {
+            Py_DECREF(name);
+            Py_DECREF(payload);
+            return record;
         }
     }
     PyObject *argv[2] = {name, payload};

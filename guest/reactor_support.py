@@ -220,18 +220,26 @@ def _apply(registry, name, args_text):
         try:
             data = "".join(_c_encode(value, 0)).encode("utf-8")
         except BaseException as exc:
-            _encode_markers.clear()  # as in _encode
-            if isinstance(exc, UnicodeEncodeError):  # a lone surrogate in the result
-                raise AbiError("EncodeError", "the result is not valid Unicode: %s"
-                               % exc) from None
-            if isinstance(exc, (TypeError, ValueError)):
-                raise AbiError("EncodeError", "the result cannot be encoded as JSON: %s"
-                               % exc) from None
-            raise
+            error = _encode_error(exc)
+            if error is exc:
+                raise
+            raise error from None
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         # (Leaving the clause unbinds exc, which breaks the frame <-> traceback cycle.)
         return False, _error_bytes(exc)
     return True, data
+
+
+def _encode_error(exc):
+    """What the failure `exc` to encode a result is reported as: an
+    EncodeError, or exc itself. The C half's apply (reactor_apply.c) calls
+    it, and _error_bytes, for the same cases."""
+    _encode_markers.clear()  # as in _encode
+    if isinstance(exc, UnicodeEncodeError):  # a lone surrogate in the result
+        return AbiError("EncodeError", "the result is not valid Unicode: %s" % exc)
+    if isinstance(exc, (TypeError, ValueError)):
+        return AbiError("EncodeError", "the result cannot be encoded as JSON: %s" % exc)
+    return exc
 
 
 # The entry points the C half calls; each returns (ok, utf8_bytes).
