@@ -28,6 +28,15 @@ export const TAG = 4; // op code, result tag, trap type or fd
 export const NAME_LEN = 5; // REQUEST: the name's length in bytes
 export const TOTAL = 6; // bytes of the whole message
 export const WAKE = 7; // the sleep-interrupt cell of wasi-sleep.mjs
+// 1 while that side sleeps (or is about to) in a wait on TURN; a side that
+// hands over the turn notifies only then. Atomics.notify takes a lock in
+// V8 even with no one waiting (~60 ns, twice a call), and a waiter that
+// polls needs no notify. No wake-up is lost: the waiter sets its cell
+// before it checks TURN a last time, the giver changes TURN before it reads
+// the cell, and all Atomics operations are sequentially consistent, so at
+// least one of them sees the other's write.
+export const MAIN_SLEEPS = 8;
+export const WORKER_SLEEPS = 9;
 const HEADER_CELLS = 16;
 export const HEADER_BYTES = HEADER_CELLS * 4;
 
@@ -130,7 +139,9 @@ export class WorkerEnd {
     // With spinMicros, a short poll first: the next frame often follows at
     // once (NEXT after an output, the next call of a busy caller).
     if (!this.spin.spin(ctl, MAIN)) {
+      Atomics.store(ctl, WORKER_SLEEPS, 1);
       while (Atomics.load(ctl, TURN) === MAIN) Atomics.wait(ctl, TURN, MAIN);
+      Atomics.store(ctl, WORKER_SLEEPS, 0);
     }
     if (Atomics.load(ctl, TURN) === CLOSED) throw new ChannelClosed('the host closed the channel');
     return ctl[KIND];
@@ -147,7 +158,7 @@ export class WorkerEnd {
     if (Atomics.compareExchange(ctl, TURN, WORKER, MAIN) !== WORKER) {
       throw new ChannelClosed('the host closed the channel');
     }
-    Atomics.notify(ctl, TURN);
+    if (Atomics.load(ctl, MAIN_SLEEPS) !== 0) Atomics.notify(ctl, TURN);
   }
 
   /**

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import process from 'node:process';
 import { OPS, toBytes } from './guest.mjs';
 import {
-  TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN, WORKER, CLOSED,
+  TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN_SLEEPS, WORKER_SLEEPS, MAIN, WORKER, CLOSED,
   READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW,
   OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, cells, dataArea,
   SpinPolicy, DEFAULT_SPIN_MICROS,
@@ -431,16 +431,28 @@ export class Reactor extends ReactorCalls {
     throw PythonError.fromText(text);
   }
 
-  /** Calls run one at a time, in order; a failed call does not stop the queue. */
+  /**
+   * Calls run one at a time, in order; a failed call does not stop the queue.
+   * `task` returns a promise, or the result itself when it was done before
+   * it returned (an answer that came while we polled): such a call leaves
+   * nothing behind for later calls to wait for, so it costs no queue entry.
+   */
   #enqueue(task) {
     if (this.#closed) return Promise.reject(new Error('Reactor is closed'));
     // Nothing ahead of it: start now, so the request is on its way at once.
+    // (#pending counts it meanwhile: output callbacks run inside task, and
+    // a *Sync call from one must find the reactor busy.)
     let run;
     if (this.#pending++ === 0 && !this.#inSync) {
       try {
         run = task();
       } catch (error) {
-        run = Promise.reject(error);
+        this.#pending--;
+        return Promise.reject(error);
+      }
+      if (!(run instanceof Promise)) {
+        this.#pending--;
+        return Promise.resolve(run);
       }
     } else {
       run = this.#queue.then(task);
@@ -492,15 +504,20 @@ export class Reactor extends ReactorCalls {
   #waitSync(link) {
     const ctl = link.ctl;
     if (link.spin.spin(ctl, WORKER)) return;
-    for (;;) {
-      if (Atomics.load(ctl, TURN) !== WORKER) return;
-      const deadline = this.#deadline(link, true);
-      const ms = deadline === Infinity ? Infinity : deadline - performance.now();
-      if (ms <= 0) {
-        this.#expire(link);
-        return;
+    Atomics.store(ctl, MAIN_SLEEPS, 1);
+    try {
+      for (;;) {
+        if (Atomics.load(ctl, TURN) !== WORKER) return;
+        const deadline = this.#deadline(link, true);
+        const ms = deadline === Infinity ? Infinity : deadline - performance.now();
+        if (ms <= 0) {
+          this.#expire(link);
+          return;
+        }
+        Atomics.wait(ctl, TURN, WORKER, ms);
       }
-      Atomics.wait(ctl, TURN, WORKER, ms);
+    } finally {
+      Atomics.store(ctl, MAIN_SLEEPS, 0);
     }
   }
 
@@ -514,11 +531,13 @@ export class Reactor extends ReactorCalls {
       if (deadline !== Infinity) {
         timer = setTimeout(() => this.#expire(link), Math.max(0, deadline - performance.now()));
       }
+      Atomics.store(ctl, MAIN_SLEEPS, 1);
       while (Atomics.load(ctl, TURN) === WORKER) {
         const wait = Atomics.waitAsync(ctl, TURN, WORKER);
         if (wait.async) await wait.value;
       }
     } finally {
+      Atomics.store(ctl, MAIN_SLEEPS, 0);
       clearTimeout(timer);
       link.worker.unref();
     }
@@ -613,7 +632,7 @@ export class Reactor extends ReactorCalls {
     if (Atomics.compareExchange(ctl, TURN, MAIN, WORKER) !== MAIN) {
       throw link.failure ?? new Error('the worker is gone');
     }
-    Atomics.notify(ctl, TURN);
+    if (Atomics.load(ctl, WORKER_SLEEPS) !== 0) Atomics.notify(ctl, TURN);
   }
 
   // ---- the protocol (generators: each `yield link` waits for the worker)
@@ -770,7 +789,7 @@ export class Reactor extends ReactorCalls {
     if (this.#writeRequest(link, request) !== null) return this.#driveAsync(this.#run(request));
     if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
     const result = this.#quickResult(link);
-    if (result) return Promise.resolve(this.#logged(request, result));
+    if (result) return this.#logged(request, result);
     return this.#driveAsync(this.#receive(link)).then((r) => this.#logged(request, r));
   }
 

@@ -279,3 +279,38 @@ test('the guest gets nothing by default: no env, no files, no args', async () =>
   ].join('\n'));
   assert.deepEqual(JSON.parse(guest.call('apply_def', 'probe', '[]').text), [{}, false, []]);
 });
+
+test('short inputs go through one kept scratch buffer; big ones get buffers of their own, freed', async () => {
+  const guest = await newGuest();
+  const real = guest.exports;
+  const live = new Map(); // ptr -> size of what the host holds
+  guest.exports = {
+    ...real,
+    alloc: (size) => {
+      const ptr = real.alloc(size);
+      live.set(ptr, size);
+      return ptr;
+    },
+    dealloc: (ptr, size) => {
+      assert.equal(live.get(ptr), size, 'dealloc of what alloc gave');
+      live.delete(ptr);
+      return real.dealloc(ptr, size);
+    },
+  };
+  assert.equal(guest.call('register_def', 'echo', 'def echo(s):\n    return s\n').tag, 'ok');
+  for (let i = 0; i < 100; i++) {
+    assert.deepEqual(guest.call('apply_def', 'echo', `["${i}"]`), { tag: 'ok', text: `"${i}"` });
+  }
+  assert.equal(live.size, 1, 'one scratch buffer for all of them');
+  const [scratchSize] = live.values();
+  // Longer than the scratch: it grows (the old one is freed) and is used again.
+  const longer = 'x'.repeat(scratchSize);
+  assert.equal(guest.call('apply_def', 'echo', `["${longer}"]`).text, `"${longer}"`);
+  assert.equal(live.size, 1);
+  assert.ok([...live.values()][0] > scratchSize);
+  // Past the scratch's limit: a buffer for the call, freed after it.
+  const big = 'y'.repeat(1 << 17);
+  assert.equal(guest.call('apply_def', 'echo', `["${big}"]`).text, `"${big}"`);
+  assert.equal(live.size, 1);
+  assert.deepEqual(guest.call('apply_def', 'echo', '["again"]'), { tag: 'ok', text: '"again"' });
+});

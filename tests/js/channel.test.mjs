@@ -243,6 +243,20 @@ test('channelBytes and spinMicros are checked; spinMicros 0 still works', async 
   });
 });
 
+test('no wake-up is lost when the sides poll for a moment and then sleep', async () => {
+  // spinMicros 1: most waits give up polling at once and sleep, so each
+  // hand-over races the other side going to sleep; a notify skipped wrongly
+  // leaves the caller asleep until timeoutMs.
+  await withReactor({ spinMicros: 1, timeoutMs: 5000 }, async (r) => {
+    await r.registerDef('work', 'def work(n):\n    return sum(range(n))\n');
+    for (let i = 0; i < 1500; i++) {
+      const n = 1 + ((i * 7919) % 2000);
+      assert.equal(await r.applyDef('work', [n]), (n * (n - 1)) / 2);
+      assert.equal(r.applyDefSync('work', [n]), (n * (n - 1)) / 2);
+    }
+  });
+});
+
 test('load from a path or bytes (the worker starts while the module compiles)', async () => {
   const { readFile } = await import('node:fs/promises');
   for (const wasm of [WASM_PATH, new URL(`file://${WASM_PATH}`), await readFile(WASM_PATH)]) {
