@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
-import { PythonError, OPS, ReactorCalls, isRegistration, requestFor } from './reactor.mjs';
+import { PythonError, OPS, ReactorCalls, isRegistration, requestFor, warnReplay } from './reactor.mjs';
 import { memberText } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
@@ -34,9 +34,6 @@ const DENO_STACK_KIB = 7680;
 const OUTPUTS = new Set(['inherit', 'ignore']);
 /** A new child that has not answered `init` by then is given up. */
 const START_LIMIT_MS = 60_000;
-
-/** Lambdas, defs and modules are separate namespaces: one key per name in each. */
-const registryKey = (op, name) => `${op.slice(op.indexOf('_') + 1)}:${name}`;
 
 /** argv of the child: the batch CLI under the runtime running this file. */
 function childCommand(options) {
@@ -136,7 +133,7 @@ export class ProcessReactor extends ReactorCalls {
   #options;
   #command;
   #child = null;
-  #log = new Map(); // registrations that succeeded, in order: replayed into a new child
+  #log = []; // every register_*/unregister_* that succeeded, in order: replayed into a new child
   #queue = Promise.resolve();
   #closed = false;
   #started = false; // a child has been started before
@@ -219,11 +216,10 @@ export class ProcessReactor extends ReactorCalls {
     if (this.#closed) throw new Error('ProcessReactor is closed');
     const child = await this.#ensure();
     const result = resultOf(await this.#ask(child, requestLine(request)));
-    if (result.tag === 'ok' && isRegistration(request.op)) {
-      const key = registryKey(request.op, request.name);
-      this.#log.delete(key);
-      if (request.op.startsWith('register_')) this.#log.set(key, request);
-    }
+    // Not compacted to the last registration of each name: a def may hold
+    // what an earlier version of a module gave it, and replaying a later
+    // version first would break the def (or its import) on the new child.
+    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
     return result;
   }
 
@@ -269,26 +265,41 @@ export class ProcessReactor extends ReactorCalls {
     this.#replacement.catch(() => {}); // the call that takes it sees the error
   }
 
-  /** A new child, up and with every registration that had succeeded replayed. */
+  /**
+   * A new child, up and with every registration that had succeeded replayed,
+   * as Reactor does it: one that fails now is reported (a process warning)
+   * and the replay goes on; one that times out or takes the child down is
+   * dropped from the log, and the replay starts over on another child.
+   */
   async #startChild() {
     if (this.#started) this.rebuilds++;
     this.#started = true;
-    const child = await this.#takeSpare();
-    for (const request of this.#log.values()) {
-      let failure = null;
-      try {
-        const result = resultOf(await this.#ask(child, requestLine(request)));
-        if (result.tag !== 'ok') failure = result.text;
-      } catch (error) {
-        failure = error.message;
+    for (;;) {
+      const child = await this.#takeSpare();
+      const lost = await this.#replayInto(child);
+      if (lost === null) {
+        this.#keepSpare();
+        return child;
       }
-      if (failure !== null) {
-        child.kill();
-        throw new PythonError({ type: 'HostError', message: `replaying ${request.op} ${request.name} failed: ${failure}` });
-      }
+      const [entry] = this.#log.splice(lost.index, 1);
+      warnReplay(entry, `trapped (${lost.reason}); dropped`);
     }
-    this.#keepSpare();
-    return child;
+  }
+
+  /** Replays the log into `child`: null, or {index, reason} of the entry that ended it. */
+  async #replayInto(child) {
+    for (let i = 0; i < this.#log.length; i++) {
+      const request = this.#log[i];
+      let result;
+      try {
+        result = resultOf(await this.#ask(child, requestLine(request)));
+      } catch (error) {
+        child.kill();
+        return { index: i, reason: error.message };
+      }
+      if (result.tag !== 'ok') warnReplay(request, `failed: ${result.text}`);
+    }
+    return null;
   }
 
   /** A child that has answered `init`: up, nothing registered. Starting it

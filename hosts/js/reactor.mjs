@@ -25,8 +25,9 @@ import {
 
 export { OPS };
 /** For process-reactor.mjs: a call's arguments checked as Reactor.call does,
- *  and which ops change what is replayed into a new instance. */
-export { requestFor, isRegistration };
+ *  which ops change what is replayed into a new instance, and the warning
+ *  about a registration that fails on replay. */
+export { requestFor, isRegistration, warnReplay };
 
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import process from 'node:process';
 import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
 import { REPO, RUNAWAY, WASM_PATH, rejectsWith, utf8 } from './helpers.mjs';
 
@@ -116,6 +117,54 @@ test('a child killed from outside is replaced, with the registrations replayed',
     assert.equal(await r.applyDef('twice', [21]), 42);
     assert.equal(r.rebuilds, 1);
   });
+});
+
+test('the replay keeps the order of the registrations, as Reactor\'s does', async () => {
+  await withProcessReactor({ timeoutMs: 2000 }, async (r) => {
+    await r.registerModule('m', 'def f():\n    return 1\n');
+    await r.registerDef('old', 'from m import f as old\n'); // holds version 1
+    await r.registerModule('m', 'def f():\n    return 2\n');
+    await r.registerDef('new', 'from m import f as new\n');
+    await r.registerDef('spin', 'def spin():\n    while True:\n        pass\n');
+    await r.unregisterDef('spin');
+    await r.registerDef('spin', 'def spin():\n    while True:\n        pass\n');
+    await rejectsWith(r.applyDef('spin', []), 'Timeout');
+    assert.deepEqual([await r.applyDef('old', []), await r.applyDef('new', [])], [1, 2]);
+    assert.equal(r.rebuilds, 1);
+  });
+});
+
+test('a registration that fails or times out on replay is reported, and the rest comes back', async () => {
+  const dir = await mkdtemp(join(REPO, 'build', 'process-replay-'));
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(String(warning.message));
+  process.on('warning', onWarning);
+  try {
+    await writeFile(join(dir, 'data.txt'), 'text');
+    await withProcessReactor({ timeoutMs: 1000, preopens: { '/data': dir } }, async (r) => {
+      await r.registerDef('one', 'def one():\n    return 1\n');
+      // Both succeed now; in a new child, one cannot read its file and the
+      // other spins at import, because of what changed in the directory.
+      await r.registerModule('reads', 'DATA = open("/data/data.txt").read()\n');
+      await r.registerModule('hangs', 'import os\nwhile os.path.exists("/data/hang"):\n    pass\n');
+      await r.registerDef('two', 'def two():\n    return 2\n');
+      await r.registerDef('spin', 'def spin():\n    while True:\n        pass\n');
+      await rm(join(dir, 'data.txt'));
+      await writeFile(join(dir, 'hang'), '');
+      await rejectsWith(r.applyDef('spin', []), 'Timeout');
+      assert.deepEqual([await r.applyDef('one', []), await r.applyDef('two', [])], [1, 2]);
+      assert.ok(warnings.some((w) => /register_module reads .*failed: .*FileNotFoundError/.test(w)), warnings.join('\n'));
+      assert.ok(warnings.some((w) => /register_module hangs .*trapped .*dropped/.test(w)), warnings.join('\n'));
+      // Dropped: a later rebuild does not wait for it again.
+      await rejectsWith(r.applyDef('spin', []), 'Timeout');
+      const t0 = performance.now();
+      assert.equal(await r.applyDef('two', []), 2);
+      assert.ok(performance.now() - t0 < 900, 'the dropped registration was not replayed again');
+    });
+  } finally {
+    process.off('warning', onWarning);
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('close() ends the child', async () => {
