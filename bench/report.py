@@ -563,11 +563,19 @@ def report(R, svg_name):
       "grown until a warm-up batch itself took half of that); the table gives the median over the "
       "batches." % R["config"]["warm_target_s"])
     w("")
-    w("The warm calls move with the machine's state more than anything else measured here. The four full "
-      "runs of 2026-12-01 after that day's changes (the run above is the last) gave, per call: Reactor API "
-      "4.14, 4.56, 9.53 and 5.66 µs async, 3.86, 3.96, 6.97 and 5.12 µs sync; in-thread 3.01, 2.95, 4.09 and "
-      "3.94 µs; the native host 1.45, 1.33, 1.63 and 1.58 µs. So the Reactor API's 5 µs target is met on "
-      "this VM when it is quiet and missed, by up to 2×, when it is not.")
+    w("The warm calls move with the machine's state more than anything else measured here (note the "
+      "yardstick's own figure from run to run). Five full runs of 2026-12-01 before that evening's changes "
+      "gave, per call: Reactor API 4.14, 4.56, 9.53, 5.66 and 5.55 µs async, 3.86, 3.96, 6.97, 5.12 and "
+      "4.97 µs sync; in-thread 3.01, 2.95, 4.09, 3.94 and 3.09 µs; the native host 1.45, 1.33, 1.63, 1.58 "
+      "and 1.54 µs: the Reactor API's 5 µs target was met when the VM was quiet and missed, by up to 2×, "
+      "when it was not. The changes: the guest runs the common `apply_*` in C (`guest/reactor_apply.c`: "
+      "no `_apply` frame, no argument tuple, no `bytes` of the result); the JS host writes short inputs into "
+      "one kept scratch buffer instead of an `alloc`/`dealloc` pair each, and its channel notifies only a "
+      "side that sleeps; an async call answered while the caller polls takes no queue entry. The three full "
+      "runs after them (the run above is the last): Reactor API 3.79, 4.24 and 3.28 µs async, 3.50, 4.13 "
+      "and 2.63 µs sync; in-thread 2.70, 2.38 and 1.91 µs; the native host 1.21, 1.17 and 0.84 µs. In A/B "
+      "runs of the JS host alone (six processes of each, interleaved; lower quartile of 15 batches of 20000 "
+      "calls): async 4.20 → 2.88 µs, sync 3.94 → 2.65 µs, in-thread 2.92 → 1.86 µs.")
     w("")
     w("These are steady-state figures. In the JS host's Reactor API, the calls just after the process has been "
       "idle for a moment are much slower: on this VM, in loops of 2000 synchronous empty calls each started "
