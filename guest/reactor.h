@@ -72,9 +72,8 @@ typedef enum reactor_op {
 reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len,
                              uint32_t payload_ptr, uint32_t payload_len);
 
-/* reactor_apply.c: the warm path of apply_*, used by reactor_call. These
-** take PyObject pointers; reactor_calls.c includes Python.h first. */
-#ifdef Py_PYTHON_H
+/* reactor_apply.c: the warm path of apply_*, used by reactor_call. */
+typedef struct _object PyObject;
 /* Takes what it needs from the `_reactor` module, once: 0, or -1 with an
 ** exception set. */
 int reactor_apply_load(PyObject *module);
@@ -82,6 +81,5 @@ int reactor_apply_load(PyObject *module);
 ** when the call can take the warm path; NULL, with nothing run and no
 ** exception set, when _reactor._apply must do it. */
 reactor_record *reactor_apply_fast(reactor_op op, PyObject *name, PyObject *args_text);
-#endif
 
 #endif

@@ -1,8 +1,9 @@
 /*
 ** The warm path of apply_lambda and apply_def, in C. The common call, a
 ** name registered as it is and args that are a JSON array, costs a Python
-** frame less this way, and its result goes into the record without a bytes
-** object in between: about a quarter of the guest's share of a warm call.
+** frame less this way, no tuple for fn(*args), and its result goes into the
+** record without a bytes object in between (a warm call of a trivial def,
+** in-thread in the JS host: 2.66 -> 1.89 us; natively about 0.3 us less).
 **
 ** Everything else is left to _reactor._apply, which has the messages: a
 ** dotted or unknown name, args that are an object or that the scanner
