@@ -28,7 +28,7 @@ const RECORD_SIZE = 12;
 const TAGS = ['ok', 'err'];
 const encoder = new TextEncoder();
 // Strings up to this many UTF-16 units are encoded into guest memory
-// directly (#inputString); longer ones first measured, to not over-allocate.
+// directly (#input); longer ones first measured, to not over-allocate.
 const DIRECT_ENCODE_MAX = 1 << 16;
 const decoder = new TextDecoder();
 // The scratch buffer (#toScratch) starts this big and doubles up to the max;
@@ -384,29 +384,18 @@ export class Guest {
   }
 
   /**
-   * Copies bytes into a fresh guest buffer, remembered in `buffers` for
-   * dealloc. `value` may also be a writer, {length, writeTo(view)}, that
-   * fills the buffer itself (the worker streams big requests that way).
+   * Copies `value` (as writeInput takes it) into a fresh guest buffer,
+   * remembered in `buffers` for dealloc. A string up to DIRECT_ENCODE_MAX
+   * units is encoded straight into guest memory, into a buffer sized for its
+   * worst case (3 UTF-8 bytes per UTF-16 unit): no intermediate Uint8Array,
+   * whose backing store V8 mallocs and sweeps (with it, ~15% of an
+   * in-thread warm call went to that). A longer one is encoded first, so
+   * that its buffer is not three times too big.
    */
   #input(value, buffers) {
-    if (typeof value === 'string' && value.length <= DIRECT_ENCODE_MAX) return this.#inputString(value, buffers);
-    const writer = typeof value?.writeTo === 'function' ? value : null;
-    const bytes = writer ? null : toBytes(value ?? '');
-    const len = writer ? writer.length : bytes.length;
-    const { ptr, size, dest } = this.#alloc(len, buffers);
-    if (writer) writer.writeTo(dest.subarray(0, len));
-    else dest.set(bytes);
-    return { ptr, len, size };
-  }
-
-  /** A short string is encoded straight into guest memory, into a buffer
-   *  sized for its worst case (3 UTF-8 bytes per UTF-16 unit): no
-   *  intermediate Uint8Array, whose backing store V8 mallocs and sweeps
-   *  (with it, ~15% of an in-thread warm call went to that). */
-  #inputString(value, buffers) {
-    const { ptr, size, dest } = this.#alloc(value.length * 3, buffers);
-    const { written } = encoder.encodeInto(value, dest);
-    return { ptr, len: written, size };
+    const source = typeof value === 'string' && value.length > DIRECT_ENCODE_MAX ? encoder.encode(value) : value;
+    const { ptr, size, dest } = this.#alloc(inputBound(source), buffers);
+    return { ptr, len: writeInput(source, dest, 0), size };
   }
 
   // alloc(0) may legitimately return 0 or a shared pointer; ask for one byte
