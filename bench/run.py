@@ -21,6 +21,7 @@ docs/performance.md and docs/performance.svg (a quick run: into build/bench/).
 """
 
 import argparse
+import ast
 import gzip
 import json
 import os
@@ -35,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, BENCH)
 sys.dont_write_bytecode = True  # no bench/__pycache__
-import kernels  # noqa: E402  (for the kernel names only)
+import kernels  # noqa: E402  (for the kernel names and SNAPSHOT_HOLDS only)
 
 ECHO_CODE = "def echo(s):\n    return s\n"
 ECHO_ARGS = '["hello, world"]'
@@ -442,6 +443,20 @@ def instance_scaling(cfg, argv, reps, env):
 
 # ------------------------------------------------------------------- main --
 
+def check_snapshot_list():
+    """kernels.SNAPSHOT_HOLDS is a copy of _reactor's PRELOAD (kernels.py
+    runs unchanged in every system, where the guest's module is not there to
+    import); the `imports` entry only compares like with like while they
+    agree."""
+    path = os.path.join(ROOT, "guest", "reactor_support.py")
+    with open(path) as fh:
+        tree = ast.parse(fh.read(), path)
+    preload = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+               and any(getattr(t, "id", None) == "PRELOAD" for t in node.targets)]
+    if [list(p) for p in preload] != [kernels.SNAPSHOT_HOLDS]:
+        sys.exit("bench/kernels.py: SNAPSHOT_HOLDS differs from PRELOAD in %s" % path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller kernels (development)")
@@ -453,6 +468,7 @@ def main():
     ap.add_argument("--out", help="results JSON (default BUILD/bench/results.json)")
     ap.add_argument("--only", help="comma-separated parts: sizes,process,cold,warm,kernels,memory")
     args = ap.parse_args()
+    check_snapshot_list()
     for a in ("cpython", "wasm", "wasm_plain", "build"):
         setattr(args, a, os.path.abspath(getattr(args, a)))
     cfg = QUICK if args.quick else FULL
