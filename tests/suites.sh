@@ -3,13 +3,13 @@
 
 deno=node_modules/.bin/deno
 # Deno needs V8's stack limit raised by flag (see hosts/js/README.md).
-deno_batch=("$deno" run --no-prompt --v8-flags=--stack-size=7680
-            --allow-read=hosts/js,build/python-reactor.wasm hosts/js/cli.mjs batch)
+deno_run=("$deno" run --no-prompt --v8-flags=--stack-size=7680
+          --allow-read=hosts/js,build/python-reactor.wasm)
+deno_batch=("${deno_run[@]}" hosts/js/cli.mjs batch)
 # The instance in a child process, killed on a timeout (process-reactor.mjs):
 # Deno needs to start itself, and its child_process reads NODE_V8_COVERAGE.
-deno_process=("$deno" run --no-prompt --v8-flags=--stack-size=7680
-              --allow-read=hosts/js,build/python-reactor.wasm --allow-run="$(readlink -f "$deno")"
-              --allow-env=NODE_V8_COVERAGE hosts/js/cli.mjs batch --isolation process)
+deno_process=("${deno_run[@]}" --allow-run="$(readlink -f "$deno")" --allow-env=NODE_V8_COVERAGE
+              hosts/js/cli.mjs batch --isolation process)
 
 suite artifact-snapshot tests/guest/artifact.sh build/python-reactor.wasm
 suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm

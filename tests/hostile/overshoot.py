@@ -26,16 +26,15 @@ import tempfile
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DENO_RUN = ["node_modules/.bin/deno", "run", "--no-prompt", "--v8-flags=--stack-size=7680",
+            "--allow-read=hosts/js,build/python-reactor.wasm"]
 HOSTS = {
     "native": ["build/pyreactor", "batch"],
     "node": ["node", "hosts/js/cli.mjs", "batch"],
-    "deno": ["node_modules/.bin/deno", "run", "--no-prompt", "--v8-flags=--stack-size=7680",
-             "--allow-read=hosts/js,build/python-reactor.wasm", "hosts/js/cli.mjs", "batch"],
+    "deno": DENO_RUN + ["hosts/js/cli.mjs", "batch"],
     # the instance in a child process, killed at the limit (process-reactor.mjs)
-    "deno-process": ["node_modules/.bin/deno", "run", "--no-prompt", "--v8-flags=--stack-size=7680",
-                     "--allow-read=hosts/js,build/python-reactor.wasm",
-                     "--allow-run=" + os.path.realpath(os.path.join(REPO, "node_modules/.bin/deno")),
-                     "--allow-env=NODE_V8_COVERAGE", "hosts/js/cli.mjs", "batch", "--isolation", "process"],
+    "deno-process": DENO_RUN + ["--allow-run=" + os.path.realpath(os.path.join(REPO, "node_modules/.bin/deno")),
+                                "--allow-env=NODE_V8_COVERAGE", "hosts/js/cli.mjs", "batch", "--isolation", "process"],
 }
 RUNAWAY = [
     ("busy loop", "def f():\n    while True:\n        pass\n"),
