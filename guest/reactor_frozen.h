@@ -45,7 +45,8 @@ PyObject *reactor_frozen_unpack(size_t index);
 
 /* The snapshot build only (wizer.initialize): from _start, every code object
 ** unpacked is kept; _finish zeroes each group all of whose modules are
-** kept, and kept code objects are served from then on. _start returns 0, or -1 when out of memory. */
+** kept, and kept code objects are served from then on. _start returns 0,
+** or -1 when out of memory. */
 int reactor_frozen_keep_start(void);
 void reactor_frozen_keep_finish(void);
 
