@@ -26,7 +26,7 @@ suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors t
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors
 suite native-api         build/native-tests/test_api
-suite native-sandbox     build/native-tests/test_sandbox tests/native/sandbox
+suite native-sandbox     build/native-tests/test_sandbox tests/sandbox/probes
 suite native-traps       build/native-tests/test_traps
 suite native-wasi        build/native-tests/test_wasi
 suite native-json        build/native-tests/test_json

@@ -1,5 +1,5 @@
 /*
-** test_sandbox.c -- runs the probes of tests/native/sandbox/ (see its
+** test_sandbox.c -- runs the probes of tests/sandbox/probes/ (see its
 ** README.md) against an instance with one read-write and one read-only
 ** grant, then checks from the host side that nothing escaped.
 **
