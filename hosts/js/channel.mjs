@@ -14,7 +14,10 @@
 // Worker -> main thread: READY or FATAL (once, at start), ACK, RESULT
 //   (TAG, the guest's text), TRAP (TAG = trap type, a message), OUTPUT
 //   (TAG = fd, bytes printed to a 'callback' stdout/stderr; the worker waits
-//   for NEXT, so the callback runs before the call goes on).
+//   for NEXT, so the callback runs before the call goes on), INPUT (the
+//   guest reads stdin and the Reactor's stdin is a function: TOTAL = most
+//   bytes wanted; the main thread answers NEXT with LEN bytes of input in
+//   the data area, 0 meaning end of file).
 // Either side may find TURN = CLOSED: the main thread gave up on the worker
 // (trap, timeout, close); nothing more is read or written.
 
@@ -27,7 +30,7 @@ export const MORE = 3; // 1: more frames of the same message follow
 export const TAG = 4; // op code, result tag, trap type or fd
 export const NAME_LEN = 5; // REQUEST: the name's length in bytes
 export const TOTAL = 6; // bytes of the whole message
-export const WAKE = 7; // the sleep-interrupt cell of wasi-sleep.mjs
+export const WAKE = 7; // the sleep-interrupt cell of wasi/clock-ops.mjs
 // 1 while that side sleeps (or is about to) in a wait on TURN; a side that
 // hands over the turn notifies only then. Atomics.notify takes a lock in
 // V8 even with no one waiting (~60 ns, twice a call), and a waiter that
@@ -55,6 +58,7 @@ export const TRAP = 6;
 export const OUTPUT = 7;
 export const NEXT = 8;
 export const RAW = 9;
+export const INPUT = 10;
 
 export const OP_NAMES = Object.keys(OPS);
 export const OP_CODES = Object.fromEntries(OP_NAMES.map((op, i) => [op, i]));
@@ -177,6 +181,13 @@ export class WorkerEnd {
       this.give(kind, tag, len, more, total);
       if (more || waitLast) this.#expect(NEXT);
     } while (offset < total);
+  }
+
+  /** Asks the main thread for up to `max` bytes of the guest's stdin (a copy; empty: end of file). */
+  input(max) {
+    this.give(INPUT, 0, 0, false, Math.min(max, this.capacity));
+    this.#expect(NEXT);
+    return this.data.slice(0, this.ctl[LEN]);
   }
 
   /**

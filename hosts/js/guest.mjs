@@ -1,4 +1,5 @@
-// In-thread binding of one python-reactor.wasm instance (ABI version 1).
+// In-thread binding of one python-reactor.wasm instance (ABI version 1),
+// with its WASI layer (wasi/wasi-host.mjs: the sandbox).
 //
 // This is the only file that knows the byte-level contract: alloc/dealloc of
 // input buffers, the 12-byte result records, result_free and host.callback.
@@ -6,8 +7,7 @@
 // (for the bigger native stack), the byte-level tests run it directly.
 
 import { writeSync } from 'node:fs';
-import process from 'node:process';
-import { interruptiblePollOneoff } from './wasi-sleep.mjs';
+import { WasiHost, ProcExit, SleepInterrupted } from './wasi/wasi-host.mjs';
 
 export const ABI_VERSION = 1;
 
@@ -67,14 +67,6 @@ export class GuestTrap extends Error {
   }
 }
 
-/** What our proc_exit throws to unwind the guest (node:wasi and Deno differ). */
-class ProcExit extends Error {
-  constructor(code) {
-    super(`the guest called WASI proc_exit(${code})`);
-    this.code = code;
-  }
-}
-
 export function toBytes(value) {
   if (value instanceof Uint8Array) return value;
   if (typeof value === 'string') return encoder.encode(value);
@@ -82,13 +74,13 @@ export function toBytes(value) {
 }
 
 /**
- * Output routing for the guest's fd 1 and 2.
+ * Output routing for the guest's fd 1 and 2 (the instance's own: the
+ * guest writes to the sink, never to a process fd it could close).
  * 'inherit' (undefined): the same fd of the process.
- * 'stdout' / 'stderr': the process's fd 1 / fd 2 (node:wasi's own `stdout: 2`
- * option is ignored by Deno, so we redirect by hand everywhere).
+ * 'stdout' / 'stderr': the process's fd 1 / fd 2.
  * 'ignore': dropped. A function: called with each write's bytes.
- * Writes to the process's fds never go through node:wasi: it hands a full
- * non-blocking pipe's EAGAIN to the guest, where a print becomes an error.
+ * A full non-blocking pipe's EAGAIN is waited out here (writeAll), not
+ * handed to the guest, where a print would become an error.
  */
 function makeSink(target, fd) {
   if (target === undefined || target === 'inherit') return (bytes) => writeAll(fd, bytes);
@@ -117,42 +109,26 @@ function writeAll(fd, bytes) {
   }
 }
 
+const MIB = 1 << 20;
+
 /**
- * node:wasi prints an ExperimentalWarning when it is first loaded (Node) or
- * constructed (Deno); it is noise for users of this host, so it is filtered
- * out while the module is imported and WASI constructed.
+ * A cap below what the module's memory already holds (its data, the
+ * snapshot's heap: about 17 MiB) could never be met: refused as such,
+ * instead of every call failing later for want of memory.
  */
-async function quietly(fn) {
-  const emit = process.emitWarning;
-  process.emitWarning = function (warning, ...rest) {
-    if (String(warning?.message ?? warning).includes('WASI')) return undefined;
-    return emit.call(this, warning, ...rest);
-  };
-  try {
-    return await fn();
-  } finally {
-    process.emitWarning = emit;
+function checkMemoryFloor(memoryMb, memory) {
+  const needMb = Math.ceil(memory.buffer.byteLength / MIB);
+  if (memoryMb < needMb) {
+    throw new RangeError(`memoryMb ${memoryMb} is below the ${needMb} MiB this module needs to start`);
   }
-}
-
-let wasiModule = null;
-
-/** Loads node:wasi (once): a worker does it while it waits for its module. */
-export function preloadWasi() {
-  wasiModule ??= quietly(() => import('node:wasi'));
-  return wasiModule;
-}
-
-async function quietWasi(options) {
-  const { WASI } = await preloadWasi();
-  return quietly(() => new WASI(options));
 }
 
 export class Guest {
   /**
    * @param {WebAssembly.Module} module
-   * @param {object} [options] env, preopens, stdout, stderr (see makeSink),
-   *   onCallback(id, record): observer of every host.callback, for tests.
+   * @param {object} [options] env, preopens, stdin (see wasi/wasi-host.mjs),
+   *   stdout, stderr (see makeSink), memoryMb, wakeup (the sleep-interrupt
+   *   cell), onCallback(id, record): observer of every host.callback, for tests.
    */
   static async create(module, options = {}) {
     const guest = new Guest(options);
@@ -160,7 +136,7 @@ export class Guest {
     return guest;
   }
 
-  #sinks;
+  #wasi = null;
   #onCallback;
   #applyId = 0; // the id of the apply_* running, 0 when none
   #records = null; // what host.callback gave for it: null, a record, or an array of them
@@ -176,7 +152,6 @@ export class Guest {
   exports = null;
 
   constructor(options) {
-    this.#sinks = [null, makeSink(options.stdout, 1), makeSink(options.stderr, 2)];
     this.#onCallback = options.onCallback ?? null;
   }
 
@@ -190,51 +165,37 @@ export class Guest {
   }
 
   async #instantiate(module, options) {
-    const wasi = await quietWasi({
-      version: 'preview1',
-      args: [],
-      env: options.env ?? {},
-      preopens: options.preopens ?? {},
-      returnOnExit: true,
+    const wasi = new WasiHost({
+      env: options.env,
+      preopens: options.preopens,
+      stdin: options.stdin,
+      stdout: makeSink(options.stdout, 1),
+      stderr: makeSink(options.stderr, 2),
+      wakeup: options.wakeup,
     });
-    const wasiImport = { ...wasi.wasiImport };
-    wasiImport.fd_write = this.#routeFdWrite(wasi.wasiImport.fd_write);
-    const wakeup = options.wakeup ?? new Int32Array(new SharedArrayBuffer(4));
-    wasiImport.poll_oneoff = interruptiblePollOneoff(wasi.wasiImport.poll_oneoff,
-      wasi.wasiImport.clock_time_get, () => this.exports.memory, wakeup);
-    // Our own proc_exit so that an exit unwinds the same way in Node and Deno.
-    wasiImport.proc_exit = (code) => { throw new ProcExit(code); };
+    this.#wasi = wasi;
     const instance = await WebAssembly.instantiate(module, {
-      wasi_snapshot_preview1: wasiImport,
+      wasi_snapshot_preview1: wasi.imports(module),
       host: { callback: (id, record) => this.#callback(id, record) },
     });
     this.exports = instance.exports;
-    // Calls _initialize when exported; a pre-initialized module may lack it.
-    this.#guard('_initialize', () => wasi.initialize(instance));
+    wasi.bind(this.exports.memory);
+    // A pre-initialized module may lack _initialize.
+    if (typeof this.exports._initialize === 'function') this.#guard('_initialize', () => this.exports._initialize());
     const version = this.#guard('abi_version', () => this.exports.abi_version());
     if (version !== ABI_VERSION) {
       throw new Error(`guest ABI version ${version}, this host speaks ${ABI_VERSION}`);
     }
-    if (options.memoryMb) this.#setMemoryLimit(options.memoryMb);
+    if (options.memoryMb) {
+      checkMemoryFloor(options.memoryMb, this.exports.memory);
+      this.#setMemoryLimit(options.memoryMb);
+    }
   }
 
-  #routeFdWrite(original) {
-    return (fd, iovs, iovsLen, nwrittenPtr) => {
-      const sink = this.#sinks[fd];
-      if (!sink) return original(fd, iovs, iovsLen, nwrittenPtr);
-      const view = new DataView(this.exports.memory.buffer);
-      const chunks = [];
-      let total = 0;
-      for (let i = 0; i < iovsLen; i++) {
-        const ptr = view.getUint32(iovs + 8 * i, true);
-        const len = view.getUint32(iovs + 8 * i + 4, true);
-        chunks.push(new Uint8Array(view.buffer, ptr, len).slice());
-        total += len;
-      }
-      sink(concat(chunks, total));
-      view.setUint32(nwrittenPtr, total, true);
-      return 0; // ESUCCESS
-    };
+  /** Closes the host files the guest still holds open; the instance is done. */
+  close() {
+    this.poisoned ??= 'closed';
+    this.#wasi?.close();
   }
 
   #callback(id, record) {
@@ -500,7 +461,7 @@ export class Guest {
 class OutOfGuestMemory extends Error {}
 
 function describeTrap(error) {
-  if (error instanceof ProcExit) return error.message;
+  if (error instanceof ProcExit || error instanceof SleepInterrupted) return error.message;
   if (error instanceof WebAssembly.RuntimeError) return `wasm trap: ${error.message}`;
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return `native stack exhausted: ${error.message}`;
@@ -510,15 +471,4 @@ function describeTrap(error) {
 
 function readText(tag, bytes) {
   return { tag, text: decoder.decode(bytes) };
-}
-
-function concat(chunks, total) {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

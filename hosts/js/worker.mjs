@@ -10,17 +10,16 @@
 // gets it when it is ready.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { Guest, GuestTrap, preloadWasi } from './guest.mjs';
+import { Guest, GuestTrap } from './guest.mjs';
 import {
   WorkerEnd, ChannelClosed, LEN, READY, FATAL, REQUEST, RAW, RESULT, TRAP, OUTPUT, NEXT,
 } from './channel.mjs';
 
-const wasiLoaded = preloadWasi();
 const job = workerData?.job ?? await new Promise((resolve) => {
   parentPort.once('message', resolve);
   parentPort.postMessage('booted');
 });
-const { module, env, preopens, stdout, stderr, memoryMb, sab, spinMicros } = job;
+const { module, env, preopens, stdin, stdout, stderr, memoryMb, sab, spinMicros } = job;
 const end = new WorkerEnd(sab, spinMicros);
 const encoder = new TextEncoder();
 
@@ -97,10 +96,10 @@ function serve(guest) {
 
 let guest;
 try {
-  await wasiLoaded;
   guest = await Guest.create(module, {
     env,
     preopens,
+    stdin: stdin === 'callback' ? (max) => end.input(max) : stdin,
     stdout: target(stdout, 1),
     stderr: target(stderr, 2),
     memoryMb,

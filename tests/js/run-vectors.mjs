@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Conformance runner for any host's batch mode:
 //
-//   node tests/js/run-vectors.mjs --name NAME [--vectors DIR]... [--no-shared]
+//   node tests/js/run-vectors.mjs --name NAME [--vectors DIR|FILE.jsonl]... [--no-shared]
 //        [--timeout SECONDS] -- HOST COMMAND...
 //
-// Runs every *.jsonl of ../shared/vectors (from the repo root) and of each
-// --vectors DIR, each file on one fresh host process, and checks every result
-// line against the request's `expect` (see shared/vectors/README.md). Prints
+// Runs every *.jsonl of ../shared/vectors (from the repo root), of each
+// --vectors DIR, and each --vectors FILE.jsonl, each file on one fresh host
+// process, and checks every result line against the request's `expect` (see
+// shared/vectors/README.md). Prints
 // one line per failure, then `vectors[NAME]: N passed, N failed`, and writes
 // `build/test-results/vectors-NAME.count` holding "passed failed".
 
@@ -41,9 +42,14 @@ function parseArgs(argv) {
   return options;
 }
 
+/** Every *.jsonl of each directory, in name order; a .jsonl file itself. */
 async function vectorFiles(dirs) {
   const files = [];
   for (const dir of dirs) {
+    if (dir.endsWith('.jsonl')) {
+      files.push(dir);
+      continue;
+    }
     const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
     files.push(...names.map((n) => join(dir, n)));
   }
