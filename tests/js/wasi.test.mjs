@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, fstatSync,
+  existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, fstatSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -14,6 +14,10 @@ import { WasiHost, ProcExit } from '../../hosts/js/wasi/wasi-host.mjs';
 import { E, OFLAG, RIGHT } from '../../hosts/js/wasi/constants.mjs';
 
 const isDeno = typeof globalThis.Deno !== 'undefined';
+// Deno allows symlinkSync only with unscoped read and write permissions:
+// the fixture's links are made by ln (tests/js/deno-test.sh allows it).
+const run = (command, args) => execFileSync(command, args, { env: {} });
+const symlinkSync = (target, path) => run('ln', ['-s', target, path]);
 const module = await WebAssembly.compile(await readFile(new URL('../../build/python-reactor.wasm', import.meta.url)));
 const PAGE = 65536;
 const READ = RIGHT.FD_READ | RIGHT.FD_SEEK | RIGHT.FD_FILESTAT_GET;
@@ -217,17 +221,18 @@ test('links the guest makes may not lead out of the grant', () => {
     assert.equal(link('/etc', 'abs'), E.NOTCAPABLE);
     assert.equal(link('../outside', 'up'), E.NOTCAPABLE);
     assert.equal(link('sub/../../x', 'up2'), E.NOTCAPABLE);
-    assert.equal(link('../inner.txt', 'sub/fine'), E.SUCCESS);
+    // Deno makes no symbolic link under path-scoped permissions at all.
+    assert.equal(link('../inner.txt', 'sub/fine'), isDeno ? E.NOTCAPABLE : E.SUCCESS);
     assert.equal(existsSync(`${root}/rw/up`), false);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('a FIFO in a grant is refused at once, not opened', { skip: isDeno && 'needs mkfifo' }, () => {
+test('a FIFO in a grant is refused at once, not opened', () => {
   const root = fixture();
   try {
-    execFileSync('mkfifo', [`${root}/rw/fifo`]);
+    run('mkfifo', [`${root}/rw/fifo`]);
     const h = harness({ preopens: { '/rw': `${root}/rw` } });
     assert.equal(h.open(3, 'fifo').errno, E.NOTCAPABLE);
     assert.equal(h.open(3, 'fifo', WRITE).errno, E.NOTCAPABLE);
