@@ -48,8 +48,10 @@
 ** Nothing is visible to the guest unless granted in pyreactor_options: no
 ** host file or directory, no environment variable, no socket, no process.
 ** Granted directories cannot be escaped (no "..", absolute path or symlink
-** leads outside); a read-only grant refuses every write. See
-** docs/wasi-layer.md.
+** leads outside); a read-only grant refuses every write. Only regular files
+** and directories can be opened in a grant (a FIFO, device or socket is
+** refused), and the guest cannot make a symlink pointing out of its grant.
+** See docs/wasi-layer.md.
 */
 #ifndef PYREACTOR_H
 #define PYREACTOR_H
@@ -65,7 +67,7 @@ extern "C" {
 #define PYREACTOR_ERR      1 /* Python-level error; result is the err object */
 #define PYREACTOR_TRAP     2 /* the guest trapped; instance rebuilt, replayed */
 #define PYREACTOR_NOMEM    3 /* the host (or guest alloc) ran out of memory */
-#define PYREACTOR_MISUSE   4 /* bad argument, closed or busy instance */
+#define PYREACTOR_MISUSE   4 /* bad argument or option, closed or busy instance */
 #define PYREACTOR_CANTOPEN 5 /* open failed (grant, module), or a rebuild did */
 #define PYREACTOR_ABI      6 /* the guest broke the ABI contract */
 #define PYREACTOR_TIMEOUT  7 /* the call ran past timeout_ms; rebuilt, replayed */
@@ -102,7 +104,8 @@ typedef struct pyreactor_options {
   const char *stdin_data;     /* what the guest reads on stdin (copied); */
   size_t stdin_len;           /*   NULL/0: stdin is empty */
   size_t stack_size;          /* native stack for guest code; 0 = 64 MiB */
-  size_t memory_limit;        /* cap on guest memory in bytes; 0 = 4 GiB */
+  size_t memory_limit;        /* cap on guest memory in bytes; 0 = 4 GiB; below
+                              ** the module's own (~17 MiB): PYREACTOR_MISUSE */
   unsigned timeout_ms;        /* per-call time limit; 0 = none */
 } pyreactor_options;
 
@@ -114,7 +117,11 @@ void pyreactor_options_init(pyreactor_options *opts);
 ** pyreactor_init). `opts` may be NULL; it is copied, the caller keeps it.
 ** Like sqlite3_open: *out receives a handle even on failure (except
 ** PYREACTOR_NOMEM, where it may be NULL) so pyreactor_errmsg can say why;
-** the caller must pyreactor_close it in every case. */
+** the caller must pyreactor_close it in every case. PYREACTOR_MISUSE: an
+** option is wrong (a grant without a host path, a malformed env entry, a
+** memory_limit below the module's own memory: "memory_limit 5 MiB is below
+** the 17 MiB the module needs"); PYREACTOR_CANTOPEN: the host could not
+** provide what was asked (a granted directory that cannot be opened). */
 int pyreactor_open(const pyreactor_options *opts, pyreactor **out);
 
 /* Changes the per-call time limit (0 = none) for later calls. A call that

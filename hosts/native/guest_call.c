@@ -482,6 +482,7 @@ const char *guest_trap_text(int code)
   case GUEST_TRAP_HOST_NOMEM: return "the host ran out of memory for the guest";
   case GUEST_TRAP_HOST_SETUP: return "the host could not switch to the guest stack";
   case GUEST_TRAP_TIMEOUT: return "the call ran out of time";
+  case GUEST_TRAP_MEMORY_CAP: return "the memory cap is below the module's initial memory";
   default: return "unknown trap";
   }
 }

@@ -36,7 +36,8 @@ enum {
   GUEST_TRAP_PROC_EXIT = 100,  /* WASI proc_exit */
   GUEST_TRAP_HOST_NOMEM = 101, /* the host could not allocate for the guest */
   GUEST_TRAP_HOST_SETUP = 102, /* the stack switch itself failed */
-  GUEST_TRAP_TIMEOUT = 103     /* the call ran past env->timeout_ms */
+  GUEST_TRAP_TIMEOUT = 103,    /* the call ran past env->timeout_ms */
+  GUEST_TRAP_MEMORY_CAP = 104  /* the module's initial memory is above the cap */
 };
 
 /* Sent (per call, to the calling thread only) when a call's time is up. */

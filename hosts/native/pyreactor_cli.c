@@ -21,6 +21,9 @@
 #define EXIT_USAGE 2
 #define EXIT_HOST 3  /* the instance could not be opened or trapped */
 
+#define MAX_MEMORY_MB 4096ull /* wasm32: 65536 pages of 64 KiB */
+#define MAX_STACK_MB 16384ull /* what pyreactor_open accepts */
+
 static const char usage[] =
   "usage: pyreactor [OPTIONS] batch\n"
   "       pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]\n"
@@ -36,18 +39,22 @@ static const char usage[] =
   "          result; guest output goes to stdout/stderr\n"
   "\n"
   "options (the guest sees nothing of the host unless granted here):\n"
-  "  --dir HOST[:GUEST][:ro]  grant directory HOST, seen as GUEST (default\n"
-  "                           HOST); :ro makes it read-only. Repeatable.\n"
+  "  --dir HOST[:GUEST][:ro|:rw]\n"
+  "                           grant directory HOST, seen as GUEST (an absolute\n"
+  "                           path; default HOST); :ro makes it read-only, :rw\n"
+  "                           (the default) writable. Repeatable.\n"
   "  --env NAME=VALUE         set a guest environment variable. Repeatable.\n"
   "  --timeout-ms N           time limit per request; past it: error Timeout\n"
   "                           and a rebuilt instance (default: none)\n"
   "  --memory-mb N            cap on guest memory: MemoryError in Python\n"
-  "                           (default: 4096, the wasm32 maximum)\n"
-  "  --stack-size-mb N        native stack for guest code (default 64)\n"
+  "                           (default and maximum: 4096, the wasm32 limit; the\n"
+  "                           module itself needs about 17 to start)\n"
+  "  --stack-size-mb N        native stack for guest code (1 to 16384, default 64)\n"
   "  --help                   show this help\n"
   "\n"
   "exit status: 0 ok, 1 the Python call failed (call), 2 bad usage,\n"
-  "3 the instance could not be opened or the call trapped (call).\n";
+  "3 the instance could not be opened, the call trapped (call) or the\n"
+  "results could not be written (batch).\n";
 
 typedef struct cli {
   pyreactor_dir *dirs;
@@ -68,35 +75,51 @@ static int bad_usage(const char *fmt, const char *arg)
   return EXIT_USAGE;
 }
 
-/* HOST[:GUEST][:ro]. The string is modified in place (it is argv's). */
+static bool is_mode(const char *s)
+{
+  return strcmp(s, "ro") == 0 || strcmp(s, "rw") == 0;
+}
+
+/* HOST[:GUEST][:ro|:rw], split at every ':': HOST, HOST:GUEST, HOST:MODE
+** or HOST:GUEST:MODE, MODE exactly "ro" or "rw". GUEST must be absolute, so
+** that a mistyped mode ("HOST:RO", "HOST:readonly") is refused instead of
+** becoming a writable grant at a guest path of that name. The string is
+** split in place (it is argv's), and only once it is known to be good, so
+** that a refused one can still be quoted whole. */
 static int parse_dir(char *spec, pyreactor_dir *d)
 {
-  size_t n = strlen(spec);
-  d->read_only = 0;
-  if (n > 3 && strcmp(spec + n - 3, ":ro") == 0) {
-    spec[n - 3] = '\0';
-    d->read_only = 1;
-  } else if (n > 3 && strcmp(spec + n - 3, ":rw") == 0) {
-    spec[n - 3] = '\0';
+  char *c1 = strchr(spec, ':');
+  char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+  char *guest = NULL, *mode = NULL;
+  if (c2 != NULL) {
+    guest = c1 + 1;
+    mode = c2 + 1;
+  } else if (c1 != NULL) {
+    if (is_mode(c1 + 1))
+      mode = c1 + 1;
+    else
+      guest = c1 + 1;
   }
-  char *colon = strchr(spec, ':');
-  d->host_path = spec;
-  d->guest_path = NULL;
-  if (colon != NULL) {
-    *colon = '\0';
-    d->guest_path = colon + 1;
-  }
-  if (d->host_path[0] == '\0' || (d->guest_path != NULL && d->guest_path[0] == '\0'))
+  if (spec[0] == '\0' || c1 == spec || (guest != NULL && guest[0] != '/') ||
+      (mode != NULL && !is_mode(mode)))
     return -1;
+  if (c1 != NULL)
+    *c1 = '\0';
+  if (c2 != NULL)
+    *c2 = '\0';
+  d->host_path = spec;
+  d->guest_path = guest;
+  d->read_only = mode != NULL && strcmp(mode, "ro") == 0;
   return 0;
 }
 
-static int parse_mb(const char *s, size_t *out)
+/* A whole number of MiB from 1 to max_mb (no sign, no suffix). */
+static int parse_mb(const char *s, unsigned long long max_mb, size_t *out)
 {
   char *end;
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v == 0 || v > (1ull << 24))
+  if (errno != 0 || s[0] < '0' || s[0] > '9' || *end != '\0' || v == 0 || v > max_mb)
     return -1;
   *out = (size_t)v << 20;
   return 0;
@@ -107,7 +130,7 @@ static int parse_ms(const char *s, unsigned *out)
   char *end;
   errno = 0;
   unsigned long v = strtoul(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 86400000ul)
+  if (errno != 0 || s[0] < '0' || s[0] > '9' || *end != '\0' || v == 0 || v > 86400000ul)
     return -1;
   *out = (unsigned)v;
   return 0;
@@ -138,20 +161,20 @@ static int parse_args(int argc, char **argv, cli *c)
     char *v = argv[++i];
     if (strcmp(a, "--dir") == 0) {
       if (parse_dir(v, &c->dirs[c->n_dirs++]) != 0)
-        return bad_usage("bad --dir %s (want HOST[:GUEST][:ro])", v);
+        return bad_usage("--dir takes HOST[:GUEST][:ro|:rw], got \"%s\"", v);
     } else if (strcmp(a, "--env") == 0) {
       if (v[0] == '=' || strchr(v, '=') == NULL)
-        return bad_usage("bad --env %s (want NAME=VALUE)", v);
+        return bad_usage("--env takes NAME=VALUE, got \"%s\"", v);
       c->env[c->n_env++] = v;
     } else if (strcmp(a, "--stack-size-mb") == 0) {
-      if (parse_mb(v, &c->stack_size) != 0)
-        return bad_usage("bad --stack-size-mb %s", v);
+      if (parse_mb(v, MAX_STACK_MB, &c->stack_size) != 0)
+        return bad_usage("--stack-size-mb takes a whole number from 1 to 16384, got \"%s\"", v);
     } else if (strcmp(a, "--memory-mb") == 0) {
-      if (parse_mb(v, &c->memory_limit) != 0)
-        return bad_usage("bad --memory-mb %s", v);
+      if (parse_mb(v, MAX_MEMORY_MB, &c->memory_limit) != 0)
+        return bad_usage("--memory-mb takes a whole number from 1 to 4096, got \"%s\"", v);
     } else if (strcmp(a, "--timeout-ms") == 0) {
       if (parse_ms(v, &c->timeout_ms) != 0)
-        return bad_usage("bad --timeout-ms %s", v);
+        return bad_usage("--timeout-ms takes a whole number from 1 to 86400000, got \"%s\"", v);
     } else {
       return bad_usage("unknown option %s", a);
     }
@@ -194,6 +217,14 @@ static int open_instance(const cli *c, bool batch, pyreactor **p)
   o.stdout_sink = batch ? to_stderr : to_stdout;
   o.stderr_sink = to_stderr;
   int rc = pyreactor_open(&o, p);
+  if (rc == PYREACTOR_MISUSE) {
+    /* The options were refused (a --memory-mb below what the module
+    ** needs): the user's mistake, not the host's. */
+    const char *why = pyreactor_error_message(*p);
+    rc = bad_usage("%s", why != NULL ? why : pyreactor_errmsg(*p));
+    pyreactor_close(*p);
+    return rc;
+  }
   if (rc != PYREACTOR_OK) {
     fprintf(stderr, "pyreactor: cannot start: %s\n", pyreactor_errmsg(*p));
     pyreactor_close(*p);
@@ -204,7 +235,10 @@ static int open_instance(const cli *c, bool batch, pyreactor **p)
 
 /* ------------------------------------------------------------- batch -- */
 
-static void emit(char *line, size_t len)
+/* Writes one result line; false when stdout is gone (the reader closed it
+** and SIGPIPE is ignored, or a full disk): answering more requests that
+** nobody reads would only burn time, forever on an endless input. */
+static bool emit(char *line, size_t len)
 {
   if (line == NULL) {
     fputs("{\"tag\":\"err\",\"error\":{\"type\":\"MemoryError\",\"message\":\"out of memory\"}}\n",
@@ -213,8 +247,8 @@ static void emit(char *line, size_t len)
     fwrite(line, 1, len, stdout);
     fputc('\n', stdout);
   }
-  fflush(stdout);
   free(line);
+  return fflush(stdout) == 0 && !ferror(stdout);
 }
 
 static bool blank(const char *s, size_t n)
@@ -225,7 +259,7 @@ static bool blank(const char *s, size_t n)
   return true;
 }
 
-static void batch_line(pyreactor *p, const char *line, size_t len)
+static bool batch_line(pyreactor *p, const char *line, size_t len)
 {
   batch_request req;
   size_t out_len = 0;
@@ -239,8 +273,8 @@ static void batch_line(pyreactor *p, const char *line, size_t len)
   } else if (rc == BATCH_INVALID) {
     out = batch_invalid_line(req.error, &out_len);
   }
-  emit(out, out_len);
   batch_request_free(&req);
+  return emit(out, out_len);
 }
 
 static int run_batch(const cli *c)
@@ -252,12 +286,17 @@ static int run_batch(const cli *c)
   char *line = NULL;
   size_t cap = 0;
   ssize_t n;
-  while ((n = getline(&line, &cap, stdin)) >= 0) {
-    if (!blank(line, (size_t)n))
-      batch_line(p, line, (size_t)n);
+  int write_error = 0;
+  while (write_error == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+    if (!blank(line, (size_t)n) && !batch_line(p, line, (size_t)n))
+      write_error = errno != 0 ? errno : EIO;
   }
   free(line);
   pyreactor_close(p);
+  if (write_error != 0) {
+    fprintf(stderr, "pyreactor: cannot write the results: %s\n", strerror(write_error));
+    return EXIT_HOST;
+  }
   return 0;
 }
 

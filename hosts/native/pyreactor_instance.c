@@ -67,8 +67,26 @@ void pyr_destroy_guest(pyreactor *p)
   p->live = false;
 }
 
+/* A memory_limit below the module's initial memory: the caller's mistake,
+** said in the units people give caps in. `pages` is what the module asked
+** for (wasm_rt_allocate_memory leaves it in the refused memory). */
+static int cap_below_module(pyreactor *p, uint32_t pages)
+{
+  char cap[48], msg[160];
+  uint64_t need_mib = ((uint64_t)pages * WASM_PAGE + (1u << 20) - 1) >> 20;
+  if (p->memory_limit % (1u << 20) == 0)
+    snprintf(cap, sizeof cap, "%zu MiB", p->memory_limit >> 20);
+  else
+    snprintf(cap, sizeof cap, "%zu bytes", p->memory_limit);
+  snprintf(msg, sizeof msg, "memory_limit %s is below the %llu MiB the module needs", cap,
+           (unsigned long long)need_mib);
+  pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", msg);
+  return PYREACTOR_MISUSE;
+}
+
 /* A fresh guest with a fresh fd table. On a trap during instantiation the
-** result (a PYREACTOR_CANTOPEN error) is left in p's result. */
+** result (a PYREACTOR_CANTOPEN error, or PYREACTOR_MISUSE for a memory cap
+** below the module's own memory) is left in p's result. */
 int pyr_create_guest(pyreactor *p)
 {
   pthread_once(&module_once, module_init);
@@ -84,6 +102,11 @@ int pyr_create_guest(pyreactor *p)
   guest_env env = p->env;
   env.timeout_ms = 0;
   int trap = guest_call(&env, instantiate, p);
+  if (trap == GUEST_TRAP_MEMORY_CAP) {
+    uint32_t pages = p->guest.w2c_memory.pages;
+    pyr_destroy_guest(p);
+    return cap_below_module(p, pages);
+  }
   if (trap != GUEST_TRAP_NONE) {
     char msg[160];
     snprintf(msg, sizeof msg, "instantiating the guest trapped: %s", guest_trap_text(trap));

@@ -16,6 +16,8 @@
 ** - stat, utimes and readlink open the target itself with O_PATH beneath the
 **   directory (O_NOFOLLOW unless the guest asked to follow) and act on that fd.
 ** - Directories reached through a read-only grant refuse every write: EROFS.
+** - Only regular files and directories are opened; symlinks the guest makes
+**   may not point out of their grant, for the host's own tools' sake.
 */
 #include "wasi_impl.h"
 
@@ -183,10 +185,34 @@ static int open_flags(uint32_t oflags, uint64_t rights, uint32_t fdflags, uint32
   if (fdflags & WASI_FDFLAG_SYNC) flags |= O_SYNC;
   if (fdflags & WASI_FDFLAG_RSYNC) flags |= O_RSYNC;
   if (!(lookup & WASI_LOOKUP_SYMLINK_FOLLOW)) flags |= O_NOFOLLOW;
-  /* A FIFO in a grant must not block the guest in open(); cleared below
-  ** unless the guest asked for non-blocking I/O. */
+  /* Opening a FIFO for reading would block until a writer comes: the open
+  ** itself must not block, the FIFO is refused right after it (install_fd),
+  ** and the flag is cleared on what is kept unless the guest asked for it. */
   flags |= O_NONBLOCK;
   return flags;
+}
+
+/* A FIFO, device or socket: anything but a file, directory or symlink. */
+static bool is_special(const struct stat *st)
+{
+  return !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode);
+}
+
+/* The WASI errno for a failed open. Some special files fail the open itself
+** (a socket, a FIFO opened for writing with no reader: ENXIO; a device
+** without a driver: ENODEV); they are refused as every special file is,
+** which a look at the node (O_PATH, confined the same way) tells. */
+static uint16_t open_errno(int dirfd, const char *path, int flags, int e)
+{
+  if (e != ENXIO && e != ENODEV)
+    return resolve_errno(e);
+  int fd = open_beneath(dirfd, path, O_PATH | (flags & O_NOFOLLOW), 0);
+  if (fd < 0)
+    return resolve_errno(e);
+  struct stat st;
+  bool special = fstat(fd, &st) == 0 && is_special(&st);
+  close(fd);
+  return special ? WASI_ENOTCAPABLE : resolve_errno(e);
 }
 
 static bool open_wants_write(uint32_t oflags, uint64_t rights, uint32_t fdflags)
@@ -196,7 +222,10 @@ static bool open_wants_write(uint32_t oflags, uint64_t rights, uint32_t fdflags)
          (fdflags & WRITE_FDFLAGS);
 }
 
-/* Puts an opened host fd into the guest's table. Takes ownership of hfd. */
+/* Puts an opened host fd into the guest's table. Takes ownership of hfd.
+** Only regular files and directories are kept: a FIFO, device or socket
+** that was placed in a grant could block the guest, or reach past the
+** files the grant is about (ENOTCAPABLE; stat still sees it). */
 static uint16_t install_fd(wasi_ctx *c, const wasi_fd *dir, int hfd, uint64_t rights,
                            uint32_t fdflags, uint32_t fd_out)
 {
@@ -205,6 +234,15 @@ static uint16_t install_fd(wasi_ctx *c, const wasi_fd *dir, int hfd, uint64_t ri
     int e = errno;
     close(hfd);
     return wasi_errno(e);
+  }
+  if (is_special(&st)) {
+    close(hfd);
+    return WASI_ENOTCAPABLE;
+  }
+  if (!(fdflags & WASI_FDFLAG_NONBLOCK)) {
+    int fl = fcntl(hfd, F_GETFL);
+    if (fl >= 0)
+      fcntl(hfd, F_SETFL, fl & ~O_NONBLOCK);
   }
   bool read_only = dir->read_only; /* dir may move when the table grows */
   uint32_t slot;
@@ -240,14 +278,10 @@ uint32_t wasi_path_open(wasi_ctx *c, uint32_t fd, uint32_t dirflags, uint32_t pa
   err = load_path(c, path, len, buf);
   if (err != WASI_ESUCCESS)
     return err;
-  int hfd = open_beneath(d->host_fd, buf, open_flags(oflags, rights_base, fdflags, dirflags), 0666);
+  int flags = open_flags(oflags, rights_base, fdflags, dirflags);
+  int hfd = open_beneath(d->host_fd, buf, flags, 0666);
   if (hfd < 0)
-    return resolve_errno(errno);
-  if (!(fdflags & WASI_FDFLAG_NONBLOCK)) {
-    int fl = fcntl(hfd, F_GETFL);
-    if (fl >= 0)
-      fcntl(hfd, F_SETFL, fl & ~O_NONBLOCK);
-  }
+    return open_errno(d->host_fd, buf, flags, errno);
   return install_fd(c, d, hfd, rights_base, fdflags, fd_out);
 }
 
@@ -386,9 +420,71 @@ uint32_t wasi_path_rename(wasi_ctx *c, uint32_t fd, uint32_t old_path, uint32_t 
   return rc == 0 ? WASI_ESUCCESS : wasi_errno(e);
 }
 
-/* The link's text is the guest's, but an absolute target could only ever
-** mean a host path: refused. Relative targets that climb out are harmless to
-** the guest (every lookup is RESOLVE_BENEATH) and are allowed. */
+/* ------------------------------------------------------------ symlink -- */
+
+/* How many directories `target` climbs above the one the link is in, at its
+** lowest point, read lexically: "." stays, ".." climbs, a name descends. */
+static size_t target_climb(const char *target)
+{
+  long depth = 0, lowest = 0;
+  for (const char *s = target; *s != '\0';) {
+    const char *end = strchrnul(s, '/');
+    size_t n = (size_t)(end - s);
+    if (n == 2 && s[0] == '.' && s[1] == '.') {
+      depth--;
+      if (depth < lowest)
+        lowest = depth;
+    } else if (n > 1 || (n == 1 && s[0] != '.')) {
+      depth++;
+    }
+    s = *end == '/' ? end + 1 : end;
+  }
+  return (size_t)-lowest;
+}
+
+static bool is_grant_root(const wasi_ctx *c, const struct stat *st)
+{
+  for (size_t i = 0; i < c->cfg->n_grants; i++) {
+    struct stat g;
+    if (fstat(c->cfg->grants[i].host_fd, &g) == 0 && g.st_dev == st->st_dev &&
+        g.st_ino == st->st_ino)
+      return true;
+  }
+  return false;
+}
+
+/* Whether directory `dirfd` lies at least `levels` directories below the
+** nearest granted directory above it. Counted on the host by opening ".."
+** (not from the guest's path, which a symlink or a renamed directory can
+** make wrong), the way a host tool following a link would climb. A walk
+** that reaches the host's "/" first was never inside a grant: no. */
+static bool deep_enough(const wasi_ctx *c, int dirfd, size_t levels)
+{
+  struct stat st, up_st;
+  int cur = dirfd;
+  size_t depth = 0;
+  if (fstat(cur, &st) != 0)
+    return false;
+  while (depth < levels && !is_grant_root(c, &st)) {
+    int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cur != dirfd)
+      close(cur);
+    cur = up;
+    if (up < 0 || fstat(up, &up_st) != 0 ||
+        (up_st.st_dev == st.st_dev && up_st.st_ino == st.st_ino)) /* "/" */
+      break;
+    st = up_st;
+    depth++;
+  }
+  if (cur >= 0 && cur != dirfd)
+    close(cur);
+  return depth == levels;
+}
+
+/* The link's text is the guest's, and host tools may follow the link later
+** without any of the layer's confinement. So an absolute target (it could
+** only ever mean a host path) is refused, and so is a relative one whose
+** ".." components climb, at any point, above the grant the link is in. */
 uint32_t wasi_path_symlink(wasi_ctx *c, uint32_t old_path, uint32_t old_len, uint32_t fd,
                            uint32_t new_path, uint32_t new_len)
 {
@@ -402,10 +498,12 @@ uint32_t wasi_path_symlink(wasi_ctx *c, uint32_t old_path, uint32_t old_len, uin
   err = parent_of(c, fd, true, new_path, new_len, buf, &p);
   if (err != WASI_ESUCCESS)
     return err;
-  int rc = symlinkat(target, p.fd, p.leaf);
-  int e = errno;
+  size_t climb = target_climb(target);
+  uint32_t res = WASI_ENOTCAPABLE;
+  if (climb == 0 || deep_enough(c, p.fd, climb))
+    res = symlinkat(target, p.fd, p.leaf) == 0 ? WASI_ESUCCESS : wasi_errno(errno);
   parent_close(&p);
-  return rc == 0 ? WASI_ESUCCESS : wasi_errno(e);
+  return res;
 }
 
 /* Both sides must be writable grants: a hard link from a read-only grant into

@@ -101,8 +101,16 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, u
   const guest_env *env = guest_current();
   if (env != NULL && env->max_pages < max_pages)
     max_pages = env->max_pages;
-  if (initial_pages > max_pages)
-    guest_trap(GUEST_TRAP_HOST_NOMEM);
+  if (initial_pages > max_pages) {
+    /* Only the instance's cap can do this (a module's own maximum is never
+    ** below its initial size). The memory is left unmapped with the size
+    ** asked for in `pages`, so that the refusal can say what is needed. */
+    memory->data = NULL;
+    memory->pages = initial_pages;
+    memory->max_pages = max_pages;
+    memory->size = 0;
+    guest_trap(GUEST_TRAP_MEMORY_CAP);
+  }
   void *addr = mmap(NULL, GUEST_MEMORY_RESERVE, PROT_NONE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (addr == MAP_FAILED)

@@ -32,11 +32,11 @@ run() {
   passed=$((passed + p)) failed=$((failed + f))
 }
 
-run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tests/vectors -- $A/pyreactor batch
-run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors
+run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- $A/pyreactor batch
+run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
 run hostile node tests/js/run-vectors.mjs --name native-asan-hostile --no-shared --vectors tests/hostile -- $A/pyreactor batch --timeout-ms 20000 --memory-mb 512
 run api $A/test_api
-run sandbox $A/test_sandbox tests/sandbox/probes
+run sandbox $A/test_sandbox tests/sandbox/probes tests/native/sandbox
 run traps $A/test_traps
 run wasi $A/test_wasi
 run json $A/test_json

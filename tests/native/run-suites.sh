@@ -22,11 +22,11 @@ suite() {
 }
 
 T=build/native-tests A=build/asan
-suite native-vectors-batch node tests/js/run-vectors.mjs --name native --vectors tests/vectors -- build/pyreactor batch
-suite native-vectors-api $T/test_vectors_api ../shared/vectors tests/vectors
+suite native-vectors-batch node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- build/pyreactor batch
+suite native-vectors-api $T/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
 suite native-hostile node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-api $T/test_api
-suite native-sandbox $T/test_sandbox tests/sandbox/probes
+suite native-sandbox $T/test_sandbox tests/sandbox/probes tests/native/sandbox
 suite native-traps $T/test_traps
 suite native-wasi $T/test_wasi
 suite native-json $T/test_json

@@ -288,6 +288,37 @@ static void case_reset(void)
   pyreactor_close(p);
 }
 
+/* A cap below the module's own initial memory is refused as such, with the
+** figure the module needs; a cap of exactly that figure opens. */
+static void case_memory_limit_floor(void)
+{
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  pyreactor *p;
+  unsigned need = 0;
+  const size_t caps[] = {(size_t)1 << 20, (size_t)5 << 20, 1000, 1};
+  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+    o.memory_limit = caps[i];
+    int rc = pyreactor_open(&o, &p);
+    const char *msg = pyreactor_error_message(p);
+    char want[64];
+    if (caps[i] % (1 << 20) == 0)
+      snprintf(want, sizeof want, "memory_limit %zu MiB is below the ", caps[i] >> 20);
+    else
+      snprintf(want, sizeof want, "memory_limit %zu bytes is below the ", caps[i]);
+    T_CHECK("memory cap too small", rc == PYREACTOR_MISUSE && is(pyreactor_error_type(p), "Misuse") &&
+                                        msg != NULL && strncmp(msg, want, strlen(want)) == 0 &&
+                                        sscanf(msg + strlen(want), "%u MiB the module needs", &need) == 1,
+            "cap %zu: %d %s", caps[i], rc, pyreactor_errmsg(p));
+    pyreactor_close(p);
+  }
+  T_CHECK("memory floor", need >= 8 && need < 64, "the module needs %u MiB?", need);
+  o.memory_limit = (size_t)need << 20;
+  int rc = pyreactor_open(&o, &p);
+  T_CHECK("memory floor", rc == PYREACTOR_OK, "a %u MiB cap: %d %s", need, rc, pyreactor_errmsg(p));
+  pyreactor_close(p);
+}
+
 static void case_memory_limit(void)
 {
   pyreactor_options o;
@@ -304,10 +335,7 @@ static void case_memory_limit(void)
   T_CHECK("memory cap", pyreactor_rebuilds(p) == 0, "MemoryError must not trap");
   pyreactor_close(p);
 
-  o.memory_limit = (size_t)1 << 20; /* below the module's own initial memory */
-  rc = pyreactor_open(&o, &p);
-  T_CHECK("memory cap too small", rc == PYREACTOR_CANTOPEN, "1 MB cap: %d %s", rc, pyreactor_errmsg(p));
-  pyreactor_close(p);
+  case_memory_limit_floor();
 }
 
 /* ----------------------------------------------------------- threads -- */

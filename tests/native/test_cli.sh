@@ -36,9 +36,9 @@ run no-args 2 "$bin" && has no-args "$err" "missing command"
 run bad-option 2 "$bin" --bogus batch && has bad-option "$err" "unknown option --bogus"
 run bad-command 2 "$bin" frobnicate && has bad-command "$err" "unknown command frobnicate"
 run dir-no-value 2 "$bin" batch --dir && has dir-no-value "$err" "--dir needs a value"
-run bad-dir 2 "$bin" --dir :x batch && has bad-dir "$err" "bad --dir"
+run bad-dir 2 "$bin" --dir :x batch && has bad-dir "$err" '--dir takes HOST[:GUEST][:ro|:rw], got ":x"'
 run missing-dir 3 "$bin" --dir /nonexistent/pyreactor batch && has missing-dir "$err" "cannot open directory /nonexistent/pyreactor"
-run bad-env 2 "$bin" --env NOEQUALS batch && has bad-env "$err" "bad --env"
+run bad-env 2 "$bin" --env NOEQUALS batch && has bad-env "$err" '--env takes NAME=VALUE, got "NOEQUALS"'
 run call-short 2 "$bin" call only.py && has call-short "$err" "call needs FILE.py FUNC"
 run call-nofile 2 "$bin" call "$tmp/nope.py" f && has call-nofile "$err" "cannot read"
 run batch-args 2 "$bin" batch extra && has batch-args "$err" "batch takes no arguments"
@@ -81,6 +81,19 @@ run call-ro 1 "$bin" --dir "$tmp/data:/data:ro" call "$tmp/calc.py" write '["/da
 run call-rw 0 "$bin" --dir "$tmp/data:/data" call "$tmp/calc.py" write '["/data/g.txt"]' && is call-rw "$(cat "$tmp/data/g.txt")" x
 run call-no-grant 1 "$bin" call "$tmp/calc.py" read "[\"$tmp/data/f.txt\"]"
 run call-same-path 0 "$bin" --dir "$tmp/data" call "$tmp/calc.py" read "[\"$tmp/data/f.txt\"]" && is call-same-path "$out" '"granted"'
+run call-same-path-ro 1 "$bin" --dir "$tmp/data:ro" call "$tmp/calc.py" write "[\"$tmp/data/f.txt\"]" &&
+  has call-same-path-ro "$err" "Read-only file system"
+run call-same-path-rw 0 "$bin" --dir "$tmp/data:rw" call "$tmp/calc.py" write "[\"$tmp/data/h.txt\"]"
+run call-rw-mode 0 "$bin" --dir "$tmp/data:/data:rw" call "$tmp/calc.py" write '["/data/i.txt"]'
+# --dir is exactly HOST[:GUEST][:ro|:rw]: a mistyped mode or a stray part is
+# refused, never taken for a (writable) guest path.
+for spec in "" "$tmp/data:" "$tmp/data::ro" ":/data" "$tmp/data:/data:" "$tmp/data:RO" \
+            "$tmp/data:/data:RO" "$tmp/data:/data:r" "$tmp/data:/data:readonly" "$tmp/data:r" \
+            "$tmp/data:/data:ro:x" "$tmp/data:/data:rw:ro" "$tmp/data:data"; do
+  run "dir-spec '$spec'" 2 "$bin" --dir "$spec" call "$tmp/calc.py" write '["/data/j.txt"]' &&
+    has "dir-spec '$spec'" "$err" "--dir takes HOST[:GUEST][:ro|:rw], got \"$spec\""
+done
+[[ ! -e $tmp/data/j.txt ]] && ok || fail "dir-spec: a refused --dir was granted"
 
 # ---------------------------------------------------------------- limits --
 cat >"$tmp/limits.py" <<'PY'
@@ -91,8 +104,16 @@ def spin():
 def hog(mb):
     return len(bytearray(mb << 20))
 PY
-run bad-timeout 2 "$bin" --timeout-ms 0 batch && has bad-timeout "$err" "bad --timeout-ms 0"
-run bad-memory 2 "$bin" --memory-mb lots batch && has bad-memory "$err" "bad --memory-mb lots"
+run bad-timeout 2 "$bin" --timeout-ms 0 batch && has bad-timeout "$err" '--timeout-ms takes a whole number from 1 to 86400000, got "0"'
+for mb in lots 0 -5 +5 4097 99999 18446744073709551617; do
+  run "bad-memory $mb" 2 "$bin" --memory-mb "$mb" batch &&
+    has "bad-memory $mb" "$err" "--memory-mb takes a whole number from 1 to 4096, got \"$mb\""
+done
+run bad-stack 2 "$bin" --stack-size-mb 16385 batch && has bad-stack "$err" '--stack-size-mb takes a whole number from 1 to 16384, got "16385"'
+# Below what the module itself needs: refused as such, not as a host failure.
+run memory-floor 2 "$bin" --memory-mb 5 call "$tmp/limits.py" hog '[1]' &&
+  has memory-floor "$err" "memory_limit 5 MiB is below the " && has memory-floor "$err" " MiB the module needs"
+run memory-max 0 "$bin" --memory-mb 4096 call "$tmp/limits.py" hog '[1]' && is memory-max "$out" 1048576
 run timeout 3 "$bin" --timeout-ms 300 call "$tmp/limits.py" spin && has timeout "$err" "Timeout: the call took longer than 300 ms"
 run memory-cap 1 "$bin" --memory-mb 64 call "$tmp/limits.py" hog '[200]' && has memory-cap "$err" "MemoryError"
 run memory-ok 0 "$bin" --memory-mb 64 call "$tmp/limits.py" hog '[8]' && is memory-ok "$out" 8388608
@@ -131,6 +152,22 @@ out=$(batch '{"op": "register_def", "name": "boom", "code": "import os\ndef boom
 mapfile -t lines <<<"$out"
 has batch-trap "${lines[2]}" '{"tag":"err","error":{"type":"Trap","message":"wasm trap: unreachable'
 is batch-after-trap "${lines[3]}" '{"tag":"ok","value":2}'
+
+# ------------------------------------------------- a reader that goes away --
+# `pyreactor batch | head -1` on an endless input: SIGPIPE ends it (141 from
+# the shell) or, with SIGPIPE ignored, the failed write does (exit 3). It
+# must stop either way, not answer into the void until the timeout (124).
+early_close() { # NAME IGNORE_SIGPIPE WANT_STATUS
+  local status
+  status=$(if [[ $2 == 1 ]]; then trap '' PIPE; fi
+           yes '{"op": "init"}' 2>/dev/null | timeout 20 "$bin" batch 2>"$tmp/err" | head -1 >"$tmp/out"
+           echo "${PIPESTATUS[1]}")
+  is "$1 status" "$status" "$3"
+  is "$1 first line" "$(cat "$tmp/out")" '{"tag":"ok","value":null}'
+}
+early_close early-close 0 141
+early_close early-close-sigpipe-ignored 1 3
+has early-close-sigpipe-ignored "$(cat "$tmp/err")" "pyreactor: cannot write the results: Broken pipe"
 
 echo "native-cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

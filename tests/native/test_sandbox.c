@@ -1,9 +1,10 @@
 /*
 ** test_sandbox.c -- runs the probes of tests/sandbox/probes/ (see its
-** README.md) against an instance with one read-write and one read-only
-** grant, then checks from the host side that nothing escaped.
+** README.md) and tests/native/sandbox/ against an instance with one
+** read-write and one read-only grant, then checks from the host side that
+** nothing escaped.
 **
-**   test_sandbox PROBE_DIR
+**   test_sandbox PROBE_DIR...
 */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "pyreactor.h"
@@ -61,6 +62,9 @@ static int make_fixture(void)
   bad |= make_link("../outside", "rw/dir_link");
   bad |= make_link("inner.txt", "rw/ok_link");
   bad |= make_dir("ro") | make_dir("ro/subdir") | write_text("ro/file.txt", "read me");
+  char fifo[256];
+  path_of(fifo, sizeof fifo, "rw/fifo");
+  bad |= mkfifo(fifo, 0644);
   return bad ? -1 : 0;
 }
 
@@ -138,6 +142,20 @@ static int is_probe(const struct dirent *e)
   return n > 3 && strcmp(e->d_name + n - 3, ".py") == 0;
 }
 
+/* Every probe of one directory, in name order, on the same instance. */
+static void run_probes(pyreactor *p, const char *dir)
+{
+  struct dirent **names;
+  int n = scandir(dir, &names, is_probe, alphasort);
+  T_CHECK("probes", n > 0, "no probes in %s", dir);
+  for (int i = 0; i < n; i++) {
+    run_probe(p, dir, names[i]->d_name);
+    free(names[i]);
+  }
+  if (n >= 0)
+    free(names);
+}
+
 /* ---------------------------------------------------- host-side checks -- */
 
 static bool file_is(const char *rel, const char *want)
@@ -180,8 +198,8 @@ static void check_host_side(void)
 
 int main(int argc, char **argv)
 {
-  if (argc != 2) {
-    fprintf(stderr, "usage: test_sandbox PROBE_DIR\n");
+  if (argc < 2) {
+    fprintf(stderr, "usage: test_sandbox PROBE_DIR...\n");
     return 2;
   }
   setenv("PYREACTOR_HOST_SECRET", "leak", 1);
@@ -191,15 +209,8 @@ int main(int argc, char **argv)
   }
   pyreactor *p = open_sandbox();
   if (p != NULL && pyreactor_register_lambda(p, "health", "lambda x: x + 22") == PYREACTOR_OK) {
-    struct dirent **names;
-    int n = scandir(argv[1], &names, is_probe, alphasort);
-    T_CHECK("probes", n > 0, "no probes in %s", argv[1]);
-    for (int i = 0; i < n; i++) {
-      run_probe(p, argv[1], names[i]->d_name);
-      free(names[i]);
-    }
-    if (n >= 0)
-      free(names);
+    for (int i = 1; i < argc; i++)
+      run_probes(p, argv[i]);
   } else {
     t_fail("open", "cannot open the sandboxed instance");
   }

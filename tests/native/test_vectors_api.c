@@ -1,13 +1,13 @@
 /*
 ** test_vectors_api.c -- the conformance vectors through the C API.
 **
-**   test_vectors_api DIR...
+**   test_vectors_api DIR|FILE.jsonl...
 **
-** Every *.jsonl in each DIR is one scenario, run in order on one fresh
-** instance (shared/vectors/README.md). Each line is a batch request plus
-** "expect"; the request goes through pyreactor_call (not the batch code
-** path), and the outcome is read back with pyreactor_result and the
-** pyreactor_error_* getters.
+** Every *.jsonl in each DIR, and each FILE, is one scenario, run in order
+** on one fresh instance (shared/vectors/README.md). Each line is a batch
+** request plus "expect"; the request goes through pyreactor_call (not the
+** batch code path), and the outcome is read back with pyreactor_result and
+** the pyreactor_error_* getters.
 */
 #include "batch_request.h"
 #include "json_reader.h"
@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 typedef struct outcome {
   bool ok;
@@ -173,26 +174,36 @@ static int jsonl(const struct dirent *e)
   return n > 6 && strcmp(e->d_name + n - 6, ".jsonl") == 0;
 }
 
+/* Every *.jsonl directly in `dir`, in name order. */
+static void run_dir(const char *dir)
+{
+  struct dirent **names;
+  int n = scandir(dir, &names, jsonl, alphasort);
+  if (n < 0) {
+    t_fail(dir, "cannot list");
+    return;
+  }
+  for (int k = 0; k < n; k++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, names[k]->d_name);
+    run_file(path);
+    free(names[k]);
+  }
+  free(names);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2) {
-    fprintf(stderr, "usage: test_vectors_api DIR...\n");
+    fprintf(stderr, "usage: test_vectors_api DIR|FILE.jsonl...\n");
     return 2;
   }
   for (int i = 1; i < argc; i++) {
-    struct dirent **names;
-    int n = scandir(argv[i], &names, jsonl, alphasort);
-    if (n < 0) {
-      t_fail(argv[i], "cannot list");
-      continue;
-    }
-    for (int k = 0; k < n; k++) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/%s", argv[i], names[k]->d_name);
-      run_file(path);
-      free(names[k]);
-    }
-    free(names);
+    struct stat st;
+    if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+      run_file(argv[i]);
+    else
+      run_dir(argv[i]);
   }
   return t_summary("vectors[native-api]");
 }

@@ -7,14 +7,21 @@
 ** past its end, wrapping around u32, huge iovec counts, NULs in paths,
 ** absolute paths and writes to a read-only grant. Every call must fail with
 ** the right WASI errno and touch nothing outside the memory (run it under
-** ASan: build/asan/test_wasi).
+** ASan: build/asan/test_wasi). Then what the layer refuses by policy:
+** opening FIFOs, sockets and devices, and symlinks that climb out of their
+** grant.
 */
 #include "test_util.h"
 #include "wasi_impl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MEM 65536u
@@ -183,6 +190,101 @@ static void case_paths(void)
   EXPECT("symlink absolute", wasi_path_symlink(&ctx, 1000, 11, 3, 1000 + 5, 6), WASI_ENOTCAPABLE);
 }
 
+/* Host descriptors this process holds: no path may leak one. */
+static int host_fds(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n;
+}
+
+/* FIFOs, sockets and devices placed in a grant are refused by path_open,
+** at once (a FIFO opened for reading would wait for a writer), whatever the
+** open asks for; stat still sees them. */
+static void case_special_files(void)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/rw/fifo", dir);
+  T_CHECK("mkfifo", mkfifo(path, 0644) == 0, "mkfifo: %s", strerror(errno));
+  int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%.60s/rw/sock", dir);
+  T_CHECK("socket", sock >= 0 && bind(sock, (struct sockaddr *)&addr, sizeof addr) == 0,
+          "bind: %s", strerror(errno));
+  snprintf(path, sizeof path, "%s/rw/null", dir);
+  bool have_dev = mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0; /* needs CAP_MKNOD */
+  uint32_t before = ctx.n_fds;
+  const char *names[] = {"fifo", "sock", "null"};
+  for (int i = 0; i < (have_dev ? 3 : 2); i++) {
+    put_str(1000, names[i]);
+    uint32_t len = (uint32_t)strlen(names[i]);
+    EXPECT(names[i], wasi_path_open(&ctx, 3, 0, 1000, len, 0, WASI_RIGHT_FD_READ, 0, 0, 2000),
+           WASI_ENOTCAPABLE);
+    EXPECT(names[i], wasi_path_open(&ctx, 3, 0, 1000, len, 0, WASI_RIGHT_FD_WRITE, 0, 0, 2000),
+           WASI_ENOTCAPABLE);
+    EXPECT(names[i], wasi_path_open(&ctx, 3, 0, 1000, len, 0, WASI_RIGHT_FD_READ, 0,
+                                    WASI_FDFLAG_NONBLOCK, 2000), WASI_ENOTCAPABLE);
+    EXPECT(names[i], wasi_path_filestat_get(&ctx, 3, 0, 1000, len, 2000), WASI_ESUCCESS);
+  }
+  T_CHECK("special files", mem_buf[2000 + 16] == WASI_FILETYPE_SOCKET_STREAM ||
+          mem_buf[2000 + 16] == WASI_FILETYPE_CHARACTER_DEVICE, "filetype %u", mem_buf[2016]);
+  T_CHECK("special files", ctx.n_fds == before && wasi_fd_get(&ctx, 5) == NULL, "fd table grew");
+  if (sock >= 0)
+    close(sock);
+}
+
+/* Relative symlink targets may not climb above the grant the link is in,
+** counted from the link's directory as the host sees it. */
+static uint32_t make_link(uint32_t fd, const char *target, const char *at)
+{
+  put_str(1000, target);
+  put_str(1500, at);
+  return wasi_path_symlink(&ctx, 1000, (uint32_t)strlen(target), fd, 1500, (uint32_t)strlen(at));
+}
+
+static void case_symlink_targets(void)
+{
+  put_str(1000, "sub/deeper");
+  EXPECT("mkdir sub", wasi_path_create_directory(&ctx, 3, 1000, 3), WASI_ESUCCESS);
+  EXPECT("mkdir deeper", wasi_path_create_directory(&ctx, 3, 1000, 10), WASI_ESUCCESS);
+  EXPECT("out of root", make_link(3, "../outside", "l1"), WASI_ENOTCAPABLE);
+  EXPECT("dot dot", make_link(3, "./..", "l1"), WASI_ENOTCAPABLE);
+  EXPECT("down and out", make_link(3, "sub/../../x", "l1"), WASI_ENOTCAPABLE);
+  EXPECT("down and back", make_link(3, "sub/../x", "l0"), WASI_ESUCCESS);
+  EXPECT("up from sub", make_link(3, "../inner.txt", "sub/l2"), WASI_ESUCCESS);
+  EXPECT("out of sub", make_link(3, "../../x", "sub/l3"), WASI_ENOTCAPABLE);
+  EXPECT("up from deeper", make_link(3, "../../x", "sub/deeper/l4"), WASI_ESUCCESS);
+  EXPECT("out of deeper", make_link(3, "../x/../../../y", "sub/deeper/l5"), WASI_ENOTCAPABLE);
+  EXPECT("trailing dots", make_link(3, "x/..//./", "l6"), WASI_ESUCCESS);
+  /* The depth is the host's, not the guest path's: "alias" is the grant's
+  ** root itself, so alias/alias/l7 sits at depth 0. */
+  EXPECT("alias", make_link(3, ".", "alias"), WASI_ESUCCESS);
+  EXPECT("through alias", make_link(3, "../x", "alias/alias/l7"), WASI_ENOTCAPABLE);
+  /* Through a directory fd opened beneath the grant. */
+  put_str(1000, "sub");
+  EXPECT("open sub", wasi_path_open(&ctx, 3, 0, 1000, 3, WASI_OFLAG_DIRECTORY, WASI_RIGHT_FD_READ, 0, 0,
+                                    2000), WASI_ESUCCESS);
+  uint32_t sub = wasi_get_u32(mem_buf + 2000);
+  EXPECT("sub fd up", make_link(sub, "../y", "l8"), WASI_ESUCCESS);
+  EXPECT("sub fd out", make_link(sub, "../../y", "l9"), WASI_ENOTCAPABLE);
+  EXPECT("close sub", wasi_fd_close(&ctx, sub), WASI_ESUCCESS);
+  char path[128], got[64];
+  snprintf(path, sizeof path, "%s/rw/sub/l2", dir);
+  ssize_t n = readlink(path, got, sizeof got - 1);
+  T_CHECK("link text", n == 12 && memcmp(got, "../inner.txt", 12) == 0, "sub/l2 reads %zd", n);
+  const char *refused[] = {"l1", "sub/l3", "sub/deeper/l5", "l7", "sub/l9"};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    struct stat st;
+    snprintf(path, sizeof path, "%s/rw/%s", dir, refused[i]);
+    T_CHECK("refused", lstat(path, &st) != 0, "%s exists", refused[i]);
+  }
+}
+
 static void case_bad_fds(void)
 {
   EXPECT("fd 999 write", wasi_fd_write(&ctx, 999, 100, 1, 300), WASI_EBADF);
@@ -203,6 +305,10 @@ int main(void)
   case_iovecs();
   case_out_pointers();
   case_paths();
+  int fds = host_fds();
+  case_special_files();
+  case_symlink_targets();
+  T_CHECK("host fds", host_fds() == fds, "%d host fds before, %d after", fds, host_fds());
   case_bad_fds();
   wasi_ctx_free(&ctx);
   close(grants[0].host_fd);
