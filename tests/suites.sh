@@ -22,11 +22,13 @@ suite vectors-deno-process node tests/js/run-vectors.mjs --name deno-process --v
 suite hostile-node     node tests/js/run-vectors.mjs --name hostile-node --no-shared --vectors tests/hostile -- node hosts/js/cli.mjs batch --timeout-ms 20000 --memory-mb 512
 suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-shared --vectors tests/hostile -- "${deno_batch[@]}" --timeout-ms 20000 --memory-mb 512
 suite hostile-deno-process node tests/js/run-vectors.mjs --name hostile-deno-process --no-shared --vectors tests/hostile -- "${deno_process[@]}" --timeout-ms 20000 --memory-mb 512
+# The sandbox of ABI.md on all six hosts, with and without grants (tests/sandbox/README.md).
+suite sandbox          node tests/sandbox/run.mjs
 suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- build/pyreactor batch
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
 suite native-api         build/native-tests/test_api
-suite native-sandbox     build/native-tests/test_sandbox tests/sandbox/probes tests/native/sandbox
+suite native-sandbox     build/native-tests/test_sandbox tests/sandbox/probes
 suite native-traps       build/native-tests/test_traps
 suite native-wasi        build/native-tests/test_wasi
 suite native-json        build/native-tests/test_json

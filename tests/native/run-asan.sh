@@ -36,7 +36,7 @@ run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tes
 run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
 run hostile node tests/js/run-vectors.mjs --name native-asan-hostile --no-shared --vectors tests/hostile -- $A/pyreactor batch --timeout-ms 20000 --memory-mb 512
 run api $A/test_api
-run sandbox $A/test_sandbox tests/sandbox/probes tests/native/sandbox
+run sandbox $A/test_sandbox tests/sandbox/probes
 run traps $A/test_traps
 run wasi $A/test_wasi
 run json $A/test_json

@@ -1,8 +1,7 @@
 /*
 ** test_sandbox.c -- runs the probes of tests/sandbox/probes/ (see its
-** README.md) and tests/native/sandbox/ against an instance with one
-** read-write and one read-only grant, then checks from the host side that
-** nothing escaped.
+** README.md) against an instance with one read-write and one read-only
+** grant, then checks from the host side that nothing escaped.
 **
 **   test_sandbox PROBE_DIR...
 */

@@ -1,7 +1,8 @@
 import os
 import time
 
-def probe():
+
+def probe(granted=None):
     # Real clocks and real randomness, not fixed values.
     t = time.time()
     if not 1.7e9 < t < 4e9:
@@ -15,3 +16,7 @@ def probe():
     if a == b or a == bytes(16):
         return 'urandom is not random'
     return True
+
+
+def outcome():
+    return 'real'

@@ -2,15 +2,26 @@ import errno
 import os
 
 ESCAPES = ('/rw/../outside/secret.txt', '/rw/sub/../../outside/secret.txt',
-           '/rw/./../outside/secret.txt', '/ro/../outside/secret.txt')
+           '/rw/./../outside/secret.txt', '/ro/../outside/secret.txt',
+           '/rw/sub/../../../../../../etc/passwd')
+SEEN = set()
 
-def probe():
+
+def note(e):
+    SEEN.add(f'{type(e).__name__} {errno.errorcode.get(e.errno, e.errno)}')
+
+
+def is_granted(granted):
+    return os.environ.get('GRANTED') == 'yes' if granted is None else granted
+
+
+def probe(granted=None):
     for path in ESCAPES:
         try:
             with open(path) as f:
-                return f'read {path}: {f.read()!r}'
-        except OSError:
-            pass
+                return f'read {path}: {f.read(40)!r}'
+        except OSError as e:
+            note(e)
     for path in ('/rw/..', '/rw/sub/../..', '/ro/..'):
         try:
             names = os.listdir(path)
@@ -19,9 +30,15 @@ def probe():
         except OSError:
             pass
     # Staying inside with ".." is fine.
-    with open('/rw/sub/../inner.txt') as f:
-        if f.read() != 'inner':
-            return 'in-grant .. path read the wrong file'
+    try:
+        with open('/rw/sub/../inner.txt') as f:
+            if f.read() != 'inner':
+                return 'in-grant .. path read the wrong file'
+        if not is_granted(granted):
+            return 'read /rw/sub/../inner.txt with nothing granted'
+    except OSError as e:
+        if is_granted(granted):
+            return f'in-grant .. path refused: {e!r}'
     # The layer itself refuses: a relative path that climbs out.
     try:
         os.stat('/rw/../outside/secret.txt')
@@ -30,3 +47,7 @@ def probe():
         if e.errno not in (errno.ENOTCAPABLE, errno.ENOENT, errno.EPERM, errno.EACCES):
             return f'unexpected errno {e.errno}'
     return True
+
+
+def outcome():
+    return 'refused (' + ', '.join(sorted(SEEN)) + ')'

@@ -1,6 +1,7 @@
 import os
 
-def probe():
+
+def probe(granted=None):
     if hasattr(os, 'system'):
         try:
             rc = os.system('touch /tmp/pyreactor-escaped')
@@ -21,10 +22,11 @@ def probe():
             return f'os.{name} worked'
         except Exception:
             pass
-    try:
-        import subprocess
-        subprocess.run(['/bin/true'])
-        return 'subprocess ran'
-    except Exception:
-        pass
+    for attempt in ('run', 'Popen'):
+        try:
+            import subprocess
+            getattr(subprocess, attempt)(['/bin/true'])
+            return f'subprocess.{attempt} ran'
+        except Exception:
+            pass
     return True

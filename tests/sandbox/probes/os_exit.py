@@ -1,6 +1,7 @@
 import os
 
-def probe():
+
+def probe(granted=None):
     # os._exit must not end the instance (let alone the host): it raises
     # SystemExit inside the guest.
     try:
@@ -16,3 +17,7 @@ def probe():
     except SystemExit:
         pass
     return True
+
+
+def outcome():
+    return 'SystemExit'

@@ -1,22 +1,36 @@
 import errno
 import os
 
+SEEN = set()
+
+
 def refused(fn, *args):
     try:
         fn(*args)
     except OSError as e:
+        SEEN.add(f'{type(e).__name__} {errno.errorcode.get(e.errno, e.errno)}')
         return e.errno in (errno.EROFS, errno.EPERM, errno.EACCES, errno.ENOTCAPABLE)
     return False
+
 
 def write_file(path, mode='w'):
     with open(path, mode) as f:
         f.write('x')
 
-def probe():
-    with open('/ro/file.txt') as f:
-        if f.read() != 'read me':
-            return 'cannot read the read-only grant'
-    if sorted(os.listdir('/ro')) != ['file.txt', 'subdir']:
+
+def probe(granted=None):
+    if granted is None:
+        granted = os.environ.get('GRANTED') == 'yes'
+    try:
+        with open('/ro/file.txt') as f:
+            if f.read() != 'read me':
+                return 'read the wrong text from the read-only grant'
+        if not granted:
+            return 'read /ro/file.txt with nothing granted'
+    except OSError as e:
+        if granted:
+            return f'cannot read the read-only grant: {e!r}'
+    if granted and not {'file.txt', 'subdir'} <= set(os.listdir('/ro')):
         return f'unexpected listing {os.listdir("/ro")}'
     checks = {
         'overwrite': (write_file, '/ro/file.txt'),
@@ -39,9 +53,14 @@ def probe():
         if not refused(fn, *args):
             return f'read-only grant allowed {what}'
     # EROFS specifically for the plain write cases.
-    try:
-        write_file('/ro/file.txt')
-    except OSError as e:
-        if e.errno != errno.EROFS:
-            return f'overwrite gave errno {e.errno}, want EROFS ({errno.EROFS})'
+    if granted:
+        try:
+            write_file('/ro/file.txt')
+        except OSError as e:
+            if e.errno != errno.EROFS:
+                return f'overwrite gave errno {e.errno}, want EROFS ({errno.EROFS})'
     return True
+
+
+def outcome():
+    return 'refused (' + ', '.join(sorted(SEEN)) + ')'

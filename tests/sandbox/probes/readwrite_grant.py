@@ -1,7 +1,16 @@
 import os
 
-def probe():
+
+def probe(granted=None):
     # The read-write grant works normally: the sandbox is not just "deny all".
+    if granted is None:
+        granted = os.environ.get('GRANTED') == 'yes'
+    if not granted:
+        try:
+            os.makedirs('/rw/made/deeper', exist_ok=True)
+            return 'made /rw/made/deeper with nothing granted'
+        except OSError:
+            return True
     os.makedirs('/rw/made/deeper', exist_ok=True)
     with open('/rw/made/deeper/f.txt', 'w') as f:
         f.write('hello')

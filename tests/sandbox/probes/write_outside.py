@@ -1,8 +1,9 @@
 import os
 
-def probe():
+
+def probe(granted=None):
     for path in ('/tmp/pyreactor-escaped', '/pyreactor-escaped', 'pyreactor-escaped',
-                 '/outside/written'):
+                 '/outside/written', '/tmp/pwned'):
         try:
             with open(path, 'w') as f:
                 f.write('escaped')
