@@ -13,32 +13,60 @@ export type OutputTarget =
   /** Called on the main thread with the bytes of each write, before the result of the call that wrote them. */
   | ((bytes: Uint8Array) => void);
 
+/**
+ * A directory granted to the guest: its host path (read and write), or the
+ * host path and whether the guest may only read it. Paths are non-empty
+ * strings without NUL; other keys are refused.
+ */
+export type Preopen = string | { path: string; readOnly?: boolean };
+
+/**
+ * The guest's standard input (fd 0): its bytes (a string is sent as UTF-8),
+ * or a function called on the calling thread whenever the guest reads and
+ * what it gave before is used up, with the most bytes the guest wants; it
+ * returns the next chunk (a longer one is kept for the next reads), and
+ * null or an empty chunk for end of file (it is asked again at the next
+ * read). A function that throws or returns anything else gives end of file,
+ * and its error is rethrown in a microtask.
+ */
+export type StdinSource = string | Uint8Array | ((maxBytes: number) => string | Uint8Array | null);
+
+/**
+ * Options of Reactor.load. Each is checked: a value of the wrong kind or out
+ * of range, or an unknown key, rejects load() with a TypeError naming the
+ * key and the value. A key whose value is undefined counts as not given.
+ * Objects given (env, preopens, stdin bytes) are copied at load.
+ */
 export interface ReactorOptions {
   /** The guest: a path, a file URL, its bytes or a compiled module. Default: build/python-reactor.wasm of this repository. */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
-  /** Directories the guest may use: guest path -> host path. Default: none. */
-  preopens?: Record<string, string>;
-  /** The guest's environment. Default: empty. */
+  /** Directories the guest may use: guest path -> grant. Default: none. */
+  preopens?: Record<string, Preopen>;
+  /** The guest's environment: names non-empty, without '=' or NUL; values without NUL. Default: empty. */
   env?: Record<string, string>;
+  /** The guest's fd 0. Default: end of file (never this process's stdin). */
+  stdin?: StdinSource;
   stdout?: OutputTarget;
   stderr?: OutputTarget;
-  /** Native stack of the worker thread, in MiB. Default 256. Under Deno see README.md. */
+  /** Native stack of the worker thread, in MiB: a whole number >= 1. Default 256. Under Deno see README.md. */
   stackSizeMb?: number;
   /** A call running longer than this is stopped (the worker is terminated)
    *  and rejects with type `Timeout`; the instance is rebuilt and replayed.
-   *  Default: no limit. */
+   *  A whole number of ms from 1 to 2**31 - 1 (setTimeout's limit). Default: no limit. */
   timeoutMs?: number;
   /** Cap on the guest's linear memory, in MiB (the guest's `set_memory_limit`
-   *  export). Allocations past it raise MemoryError inside Python; a trap at
-   *  the cap rejects with type `MemoryLimit`. Default: no cap. */
+   *  export): a whole number from 1 to 4096. Allocations past it raise
+   *  MemoryError inside Python; a trap at the cap rejects with type
+   *  `MemoryLimit`. A cap below what the module needs to start (about 17)
+   *  fails the load. Default: no cap. */
   memoryMb?: number;
   /** Size of the shared buffer that carries calls to the worker and results
-   *  back, in bytes (at least 256). Bigger requests and results still work:
-   *  they cross in frames of this size. Default 64 KiB (65536). */
+   *  back, in bytes (a whole number from 256 to 2**30). Bigger requests and
+   *  results still work: they cross in frames of this size. Default 64 KiB (65536). */
   channelBytes?: number;
   /** How long a waiting side (the caller, and the worker between calls)
-   *  polls for the other side's answer before it sleeps, in µs; it backs
-   *  off when polling does not pay. 0: never poll. Default 50. */
+   *  polls for the other side's answer before it sleeps, in µs (finite, >= 0);
+   *  it backs off when polling does not pay. 0: never poll. Default 50. */
   spinMicros?: number;
 }
 
@@ -69,8 +97,16 @@ export interface RawResult {
 /** Text for the guest: strings are sent as UTF-8; bytes are sent as they are. */
 export type GuestText = string | Uint8Array;
 
-/** A JSON-encodable value: an array (positional) or object (keyword arguments). */
-export type Args = unknown[] | Record<string, unknown>;
+/** A value that JSON text carries exactly (see args-json.mjs): plain
+ *  objects (prototype Object.prototype or null) and arrays without holes,
+ *  strings, finite numbers, booleans, null, and BigInts (sent as JSON
+ *  integers). Anything else (undefined, functions, NaN, Infinity, Map, Set,
+ *  Date, typed arrays, class instances, cycles) is refused with a TypeError
+ *  that gives its path, e.g. `args[1].when: a Date cannot be sent as JSON`. */
+export type ArgValue = string | number | bigint | boolean | null | ArgValue[] | { [key: string]: ArgValue };
+
+/** The args of an apply: an array (positional) or a plain object (keyword arguments). */
+export type Args = ArgValue[] | { [key: string]: ArgValue };
 
 /** An err result of the guest, or a trap of the host (type 'Trap'). */
 export class PythonError extends Error {
@@ -101,9 +137,10 @@ export abstract class ReactorCalls {
   unregisterModule(name: GuestText): Promise<string>;
 
   /**
-   * Calls a lambda; args go through JSON.stringify, the result through
-   * JSON.parse (so integers above 2**53 lose precision: use the Raw variant).
-   * Rejects with PythonError.
+   * Calls a lambda; args are sent as JSON (BigInts as exact integers; what
+   * JSON cannot carry exactly rejects with a TypeError, see Args), the result
+   * goes through JSON.parse (so integers above 2**53 lose precision: use the
+   * Raw variant). Rejects with PythonError.
    */
   applyLambda(name: GuestText, args?: Args): Promise<unknown>;
   /** Like applyLambda; `name` may be dotted: `module.attr[.attr...]`. */
@@ -116,7 +153,8 @@ export abstract class ReactorCalls {
 
 export class Reactor extends ReactorCalls {
   /** Compiles the module once and starts the instance in a worker thread
-   *  (the worker boots while the module compiles). */
+   *  (the worker boots while the module compiles). Rejects with a TypeError
+   *  for a bad option (see ReactorOptions). */
   static load(options?: ReactorOptions): Promise<Reactor>;
 
   /**
@@ -136,8 +174,9 @@ export class Reactor extends ReactorCalls {
 
   /**
    * Any op: `textOrArgs` is the code (register_*) or the args (apply_*; text
-   * or bytes as they are, anything else through JSON.stringify, missing means
-   * `[]`). Rejects only for a trap (PythonError type 'Trap').
+   * or bytes as they are, anything else sent as JSON with the rules of Args,
+   * missing means `[]`). Rejects only for a trap (PythonError type 'Trap'),
+   * or with a TypeError for args that cannot be sent.
    */
   call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
   /** Waits for queued calls, then stops the worker; later calls reject. */
@@ -158,7 +197,7 @@ export class Reactor extends ReactorCalls {
   unregisterLambdaSync(name: GuestText): string;
   unregisterDefSync(name: GuestText): string;
   unregisterModuleSync(name: GuestText): string;
-  /** applyLambda(), synchronous: throws PythonError. */
+  /** applyLambda(), synchronous: throws PythonError, or a TypeError for args that cannot be sent. */
   applyLambdaSync(name: GuestText, args?: Args): unknown;
   applyDefSync(name: GuestText, args?: Args): unknown;
   /** applyLambdaRaw(), synchronous: throws only for a trap or timeout. */

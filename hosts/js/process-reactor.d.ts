@@ -2,14 +2,17 @@
 // killed when a call runs past its time limit (see README.md, "Process
 // isolation").
 
-import type { Args, GuestText, Op, RawResult } from './index.d.ts';
+import type { Args, GuestText, Op, Preopen, RawResult } from './index.d.ts';
 import { ReactorCalls } from './index.d.ts';
 
+/** Options of ProcessReactor: checked as Reactor's are (a TypeError names a
+ *  bad value or an unknown key). */
 export interface ProcessReactorOptions {
   /** The guest, as a file path (the child reads it). Default: build/python-reactor.wasm of this repository. */
   wasm?: string;
-  /** Directories the guest may use: guest path -> host path. Default: none. */
-  preopens?: Record<string, string>;
+  /** Directories the guest may use: guest path -> grant, as for Reactor
+   *  (paths with ':' are refused: the child's --dir could not carry them). Default: none. */
+  preopens?: Record<string, Preopen>;
   /** The guest's environment. Default: empty. */
   env?: Record<string, string>;
   /** A call running longer than this kills the child and rejects with type

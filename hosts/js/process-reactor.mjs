@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
 import { PythonError, OPS, ReactorCalls, isRegistration, requestFor, warnReplay } from './reactor.mjs';
+import { processReactorOptions } from './options.mjs';
 import { memberText } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
@@ -31,27 +32,40 @@ const DEFAULT_WASM = fileURLToPath(new URL('../../build/python-reactor.wasm', im
 const isDeno = typeof globalThis.Deno !== 'undefined';
 /** V8's stack limit in a Deno child, as hosts/js/README.md ("The stack") says. */
 const DENO_STACK_KIB = 7680;
-const OUTPUTS = new Set(['inherit', 'ignore']);
 /** A new child that has not answered `init` by then is given up. */
 const START_LIMIT_MS = 60_000;
 
-/** argv of the child: the batch CLI under the runtime running this file. */
+/** A Deno permission list: a comma inside a path is written twice. */
+const denoList = (paths) => paths.map((path) => path.replaceAll(',', ',,')).join(',');
+
+/**
+ * argv of the child: the batch CLI under the runtime running this file,
+ * from checked options (options.mjs). A grant crosses as
+ * `--dir HOST:GUEST:ro|rw`, which the CLI splits at every ':', so a path
+ * with a ':' cannot be granted here (a TypeError).
+ */
 function childCommand(options) {
   const wasm = options.wasm ?? DEFAULT_WASM;
-  if (typeof wasm !== 'string') throw new TypeError('ProcessReactor: wasm must be a file path');
   const args = ['batch', '--wasm', wasm];
   if (options.stackSizeMb !== undefined) args.push('--stack-size-mb', String(options.stackSizeMb));
   if (options.memoryMb !== undefined) args.push('--memory-mb', String(options.memoryMb));
-  const dirs = Object.entries(options.preopens ?? {});
-  for (const [guest, host] of dirs) args.push('--dir', `${host}:${guest}`);
+  const grants = Object.entries(options.preopens ?? {});
+  for (const [guest, { path, readOnly }] of grants) {
+    if (guest.includes(':') || path.includes(':')) {
+      throw new TypeError(`ProcessReactor: preopens[${JSON.stringify(guest)}]: a path with ':' cannot be passed to the child's --dir`);
+    }
+    args.push('--dir', `${path}:${guest}:${readOnly ? 'ro' : 'rw'}`);
+  }
   for (const [key, value] of Object.entries(options.env ?? {})) args.push('--env', `${key}=${value}`);
   if (!isDeno) return [process.execPath, [CLI, ...args]];
   // The narrowest permissions that work (hosts/js/README.md, "Deno"): read
-  // on the host's files and the module; read and write on a preopen.
-  const hostDirs = dirs.map(([, host]) => host);
+  // on the host's files, the module and every grant; write only on the
+  // grants that are not read-only.
+  const readable = grants.map(([, grant]) => grant.path);
+  const writable = grants.filter(([, grant]) => !grant.readOnly).map(([, grant]) => grant.path);
   const deno = ['run', '--no-prompt', `--v8-flags=--stack-size=${DENO_STACK_KIB}`,
-    `--allow-read=${[HOST_DIR, wasm, ...hostDirs].join(',')}`];
-  if (hostDirs.length) deno.push(`--allow-write=${hostDirs.join(',')}`);
+    `--allow-read=${denoList([HOST_DIR, wasm, ...readable])}`];
+  if (writable.length) deno.push(`--allow-write=${denoList(writable)}`);
   return [process.execPath, [...deno, CLI, ...args]];
 }
 
@@ -157,18 +171,12 @@ export class ProcessReactor extends ReactorCalls {
     return reactor;
   }
 
+  /** `options` as for load(); a bad value or an unknown key is a TypeError. */
   constructor(options = {}) {
     super();
-    const output = options.output ?? 'inherit';
-    if (typeof output !== 'function' && !OUTPUTS.has(output)) {
-      throw new TypeError("output must be a function, 'inherit' or 'ignore'");
-    }
-    const { timeoutMs } = options;
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-      throw new TypeError('timeoutMs must be a positive whole number');
-    }
-    this.#options = { spare: true, ...options, output };
-    this.#command = childCommand(options);
+    const checked = processReactorOptions(options);
+    this.#options = { spare: true, output: 'inherit', ...checked };
+    this.#command = childCommand(checked);
   }
 
   /** The running child's process id (for tests and monitoring), or undefined. */

@@ -16,9 +16,11 @@ import { setImmediate } from 'node:timers';
 import { readFile } from 'node:fs/promises';
 import process from 'node:process';
 import { OPS, toBytes } from './guest.mjs';
+import { reactorOptions } from './options.mjs';
+import { argsText } from './args-json.mjs';
 import {
   TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN_SLEEPS, WORKER_SLEEPS, MAIN, WORKER, CLOSED,
-  READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW,
+  READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW, INPUT,
   OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, cells, dataArea,
   SpinPolicy, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
@@ -31,11 +33,10 @@ export { requestFor, isRegistration, warnReplay };
 
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
-const OUTPUT_TARGETS = new Set(['inherit', 'stdout', 'stderr', 'ignore']);
 const RAW_OP = '__raw_export';
 /** A synchronous call that has to wait for a new worker gives up after this. */
 const SYNC_START_LIMIT_MS = 60_000;
-const MIN_CHANNEL_BYTES = 256;
+const NO_INPUT = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,12 +69,8 @@ async function compile(wasm) {
   return WebAssembly.compile(await readFile(wasm));
 }
 
-function outputTarget(value, label) {
-  if (value === undefined) return 'inherit';
-  if (typeof value === 'function') return 'callback';
-  if (OUTPUT_TARGETS.has(value)) return value;
-  throw new TypeError(`${label} must be a function or one of ${[...OUTPUT_TARGETS].join(', ')}`);
-}
+/** What the worker does with a stdout/stderr option: functions run here. */
+const outputTarget = (value = 'inherit') => (typeof value === 'function' ? 'callback' : value);
 
 /** Normalizes the third argument of call(): code or args text, never a number. */
 function payloadFor(op, value) {
@@ -81,7 +78,7 @@ function payloadFor(op, value) {
   if (kind === 'args') {
     if (value === undefined) return '[]';
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
-    return JSON.stringify(value);
+    return argsText(value);
   }
   if (kind === 'code') {
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
@@ -260,9 +257,9 @@ export class ReactorCalls {
   unregisterLambda(name) { return this.#value('unregister_lambda', name); }
   unregisterDef(name) { return this.#value('unregister_def', name); }
   unregisterModule(name) { return this.#value('unregister_module', name); }
-  // async: a JSON.stringify error (BigInt, cycle) rejects instead of throwing
-  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, JSON.stringify(args)); }
-  async applyDef(name, args = []) { return this.#value('apply_def', name, JSON.stringify(args)); }
+  // async: args that cannot be sent (args-json.mjs) reject instead of throwing
+  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, argsText(args)); }
+  async applyDef(name, args = []) { return this.#value('apply_def', name, argsText(args)); }
   applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
   applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
 
@@ -301,10 +298,12 @@ export class Reactor extends ReactorCalls {
 
   /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
-    const wasm = options.wasm ?? DEFAULT_WASM;
+    const reactor = new Reactor(null, options); // checks the options: a TypeError here
+    const wasm = reactor.#options.wasm ?? DEFAULT_WASM;
     const compiled = wasm instanceof WebAssembly.Module;
-    const reactor = new Reactor(compiled ? wasm : null, options);
-    if (!compiled) {
+    if (compiled) {
+      reactor.#module = wasm;
+    } else {
       // The worker boots while the module compiles; it gets it by message.
       const link = reactor.#spawn();
       let module;
@@ -323,10 +322,11 @@ export class Reactor extends ReactorCalls {
   }
 
   #module;
-  #options;
+  #options; // checked (options.mjs), with the defaults
   #workerData;
   #capacity;
   #spinMicros;
+  #stdinRest = NO_INPUT; // what a stdin function gave beyond what the guest read
   #link = null; // the current worker, if any (it may still be starting)
   #everReady = false;
   #queue = Promise.resolve();
@@ -337,24 +337,23 @@ export class Reactor extends ReactorCalls {
   /** How many times the instance was rebuilt after a trap. */
   rebuilds = 0;
 
+  /** `options` as for load(); a bad value or an unknown key is a TypeError. */
   constructor(module, options = {}) {
     super();
     this.#module = module;
-    this.#options = { stackSizeMb: 256, ...options };
-    const bytes = options.channelBytes ?? DEFAULT_CAPACITY;
-    if (!Number.isInteger(bytes) || bytes < MIN_CHANNEL_BYTES) {
-      throw new TypeError(`channelBytes must be a whole number >= ${MIN_CHANNEL_BYTES}`);
-    }
-    this.#capacity = bytes;
-    const spin = options.spinMicros ?? DEFAULT_SPIN_MICROS;
-    if (typeof spin !== 'number' || !(spin >= 0)) throw new TypeError('spinMicros must be a number >= 0');
-    this.#spinMicros = spin;
+    this.#options = { stackSizeMb: 256, ...reactorOptions(options) };
+    const { env = {}, preopens = {}, stdin = NO_INPUT, stdout, stderr, memoryMb = 0 } = this.#options;
+    this.#capacity = this.#options.channelBytes ?? DEFAULT_CAPACITY;
+    this.#spinMicros = this.#options.spinMicros ?? DEFAULT_SPIN_MICROS;
+    // Checked and copied, so that later changes to the caller's objects do
+    // not reach a rebuilt instance. Preopens as {guestPath: {path, readOnly}}.
     this.#workerData = {
-      env: options.env ?? {},
-      preopens: options.preopens ?? {},
-      stdout: outputTarget(options.stdout, 'stdout'),
-      stderr: outputTarget(options.stderr, 'stderr'),
-      memoryMb: options.memoryMb ?? 0,
+      env,
+      preopens,
+      stdin: typeof stdin === 'function' ? 'callback' : stdin, // a function runs here: #answerInput
+      stdout: outputTarget(stdout),
+      stderr: outputTarget(stderr),
+      memoryMb,
     };
   }
 
@@ -386,8 +385,8 @@ export class Reactor extends ReactorCalls {
   unregisterLambdaSync(name) { return this.#valueSync('unregister_lambda', name); }
   unregisterDefSync(name) { return this.#valueSync('unregister_def', name); }
   unregisterModuleSync(name) { return this.#valueSync('unregister_module', name); }
-  applyLambdaSync(name, args = []) { return this.#valueSync('apply_lambda', name, JSON.stringify(args)); }
-  applyDefSync(name, args = []) { return this.#valueSync('apply_def', name, JSON.stringify(args)); }
+  applyLambdaSync(name, args = []) { return this.#valueSync('apply_lambda', name, argsText(args)); }
+  applyDefSync(name, args = []) { return this.#valueSync('apply_def', name, argsText(args)); }
   applyLambdaRawSync(name, argsText = '[]') { return this.callSync('apply_lambda', name, argsText); }
   applyDefRawSync(name, argsText = '[]') { return this.callSync('apply_def', name, argsText); }
 
@@ -744,6 +743,13 @@ export class Reactor extends ReactorCalls {
         yield link;
         continue;
       }
+      if (kind === INPUT) {
+        const len = this.#answerInput(link.data, ctl[TOTAL]);
+        this.#checkTime(link);
+        this.#give(link, NEXT, 0, 0, len, false, len);
+        yield link;
+        continue;
+      }
       if (kind === TRAP) {
         const type = TRAP_TYPES[ctl[TAG]] ?? 'Trap';
         const message = decoder.decode(yield* this.#readMessage(link));
@@ -907,6 +913,37 @@ export class Reactor extends ReactorCalls {
         this.#fail(link, `host error: expected frame ${kind}, got ${ctl[KIND]}`);
         throw link.failure;
       }
+    }
+  }
+
+  /**
+   * The guest reads stdin and options.stdin is a function: writes up to
+   * `max` bytes of input into `data` and returns how many (0: end of file).
+   * What a chunk holds beyond `max` is kept for the next read; the function
+   * is asked again each time that is used up, also after an end of file.
+   */
+  #answerInput(data, max) {
+    if (max <= 0) return 0; // a read of nothing: no chunk asked for
+    if (this.#stdinRest.length === 0) this.#stdinRest = this.#nextInput(max);
+    const n = Math.min(max, this.#stdinRest.length);
+    data.set(this.#stdinRest.subarray(0, n));
+    this.#stdinRest = this.#stdinRest.subarray(n);
+    return n;
+  }
+
+  #nextInput(max) {
+    try {
+      const chunk = this.#options.stdin(max);
+      if (chunk === null || chunk === undefined) return NO_INPUT;
+      if (typeof chunk === 'string') return encoder.encode(chunk);
+      if (chunk instanceof Uint8Array) return new Uint8Array(chunk); // a copy: the caller may reuse its buffer
+      throw new TypeError(`stdin: the function returned ${typeof chunk}, not a string, Uint8Array or null`);
+    } catch (error) {
+      // As for an output callback: reported, and the guest reads end of file.
+      queueMicrotask(() => {
+        throw error;
+      });
+      return NO_INPUT;
     }
   }
 
