@@ -581,11 +581,11 @@ export class Reactor extends ReactorCalls {
    * current, working instance, its replacement starts at once (it is
    * replayed into before its first call).
    */
-  #fail(link, reason, type = 'Trap') {
+  #fail(link, reason, type = 'Trap', ErrorClass = Error) {
     if (link.failure) return;
     this.#shut(link, link.ready
       ? new PythonError({ type, message: reason })
-      : new Error(`python reactor failed to start: ${reason}`));
+      : new ErrorClass(`python reactor failed to start: ${reason}`));
     if (this.#link === link) {
       this.#link = null;
       // The replacement starts as soon as this call has been answered.
@@ -667,8 +667,11 @@ export class Reactor extends ReactorCalls {
       }
       return;
     }
+    // FATAL's TAG 1: the options cannot work with this module (e.g. a
+    // memoryMb below the module's own memory): a RangeError, as Guest throws.
+    const ErrorClass = kind === FATAL && link.ctl[TAG] === 1 ? RangeError : Error;
     const message = kind === FATAL ? decoder.decode(yield* this.#readMessage(link)) : `unexpected frame ${kind}`;
-    this.#fail(link, message);
+    this.#fail(link, message, 'Trap', ErrorClass);
     throw link.failure;
   }
 

@@ -108,7 +108,9 @@ try {
 } catch (error) {
   guest = null;
   try {
-    end.send(FATAL, 0, encoder.encode(String(error?.message ?? error)), true); // waits until read
+    // TAG 1: refused options (Guest throws RangeError for them), else 0.
+    const refused = error instanceof RangeError ? 1 : 0;
+    end.send(FATAL, refused, encoder.encode(String(error?.message ?? error)), true); // waits until read
   } catch {
     // the host is gone already
   }

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
 import { isDeno, REPO, RUNAWAY, withReactor, rejectsWith } from './helpers.mjs';
+import { Reactor } from '../../hosts/js/reactor.mjs';
 
 for (const [what, code] of Object.entries(RUNAWAY)) {
   test(`timeoutMs stops ${what}, and registrations survive`, async () => {
@@ -34,6 +35,13 @@ test('memoryMb: allocations past the cap raise MemoryError and the instance goes
     assert.equal(await r.applyDef('alloc', [8]), 8 * 1024 * 1024);
     assert.equal(r.rebuilds, 0);
   });
+});
+
+test('memoryMb below what the module itself needs is refused as such, and a missing grant is named', async () => {
+  await assert.rejects(Reactor.load({ memoryMb: 5 }), (e) => e instanceof RangeError
+    && /memoryMb 5 is below the \d+ MiB this module needs/.test(e.message));
+  await assert.rejects(Reactor.load({ preopens: { '/d': 'build/no-such-grant' } }),
+    /grant "\/d": host directory build\/no-such-grant does not exist/);
 });
 
 test('without memoryMb the same allocation succeeds', async () => {
