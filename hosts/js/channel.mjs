@@ -11,7 +11,8 @@
 //
 // Main thread -> worker: REQUEST (a call: OP = op code, NAME_LEN, then name
 //   and payload bytes), RAW (test hook, JSON), NEXT.
-// Worker -> main thread: READY or FATAL (once, at start), ACK, RESULT
+// Worker -> main thread: READY or FATAL (once, at start; FATAL with TAG 1:
+//   the options cannot work with the module, a RangeError), ACK, RESULT
 //   (TAG, the guest's text), TRAP (TAG = trap type, a message), OUTPUT
 //   (TAG = fd, bytes printed to a 'callback' stdout/stderr; the worker waits
 //   for NEXT, so the callback runs before the call goes on), INPUT (the
