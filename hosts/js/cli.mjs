@@ -5,139 +5,467 @@
 // `--isolation process` runs the instance in a child process (this command
 // again, through process-reactor.mjs), which a timeout kills: under Deno the
 // one way to stop runaway code for certain.
+//
+// A request line is read and parsed as bytes, as the native host does
+// (hosts/native/batch_request.c): JSON's structure is ASCII, and a string's
+// bytes, once its escapes are decoded, go to the guest as they are. Bytes
+// that are not UTF-8 are passed as a Uint8Array, so the guest answers
+// InvalidName, InvalidInput or InvalidArgs for them; decoding the line as
+// text first would have turned them into U+FFFD, making two different bad
+// names one name. Both hosts answer a bad line with the same message.
 
 import process from 'node:process';
+import { Buffer } from 'node:buffer';
 import { Reactor, PythonError, OPS } from './reactor.mjs';
 import { ProcessReactor } from './process-reactor.mjs';
-import { memberText } from './json-text.mjs';
-import { readLines } from './lines.mjs';
+import { scanJson, stringBytes } from './json-text.mjs';
+import { readByteLines, LongLine } from './lines.mjs';
 
-const USAGE = 'usage: cli.mjs batch [--wasm PATH] [--stack-size-mb N] [--timeout-ms N] [--memory-mb N]\n'
-  + '                     [--dir HOST[:GUEST]]... [--env NAME=VALUE]... [--isolation worker|process]';
+/**
+ * The longest request line this host reads (its "\n" included): 1 GiB. A
+ * longer one is answered InvalidRequest, its bytes dropped as they come, so
+ * that one line cannot take the host's memory (the native host reads any
+ * line that fits in memory). Below it, a request holds the line and, for
+ * code and args_text, their decoded bytes: twice its length at most
+ * (args go as a view of the line; --isolation process adds the request's
+ * text for the child). The guest needs room for it too (--memory-mb).
+ */
+const MAX_LINE_BYTES = 2 ** 30;
+/** A child (--child) whose call runs this long past --timeout-ms exits by itself. */
+const CHILD_GRACE_MS = 2000;
 
-function positive(flag, value) {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive whole number\n${USAGE}`);
+const HELP = `usage: cli.mjs [OPTIONS] batch [OPTIONS] < requests.jsonl
+       cli.mjs --help
+
+Runs sandboxed Python 3.11 (build/python-reactor.wasm) under Node or Deno.
+
+  batch   read JSON Lines requests on stdin ({"op","name","code","args"},
+          the ABI's batch protocol), write one result line per request on
+          stdout; what the guest prints goes to stderr. A line longer than
+          1 GiB is answered InvalidRequest without being kept.
+
+options (before or after batch; the guest sees nothing of the host unless
+granted here):
+  --dir HOST[:GUEST][:ro|:rw]
+                           grant directory HOST, seen as GUEST (an absolute
+                           path; default HOST); :ro makes it read-only, :rw
+                           (the default) writable. Repeatable.
+  --env NAME=VALUE         set a guest environment variable. Repeatable.
+  --timeout-ms N           time limit per request, 1 to 2147483647; past it:
+                           error Timeout and a rebuilt instance (default: none)
+  --memory-mb N            cap on guest memory, 1 to 4096: MemoryError in
+                           Python past it (default: none, the wasm32 limit)
+  --stack-size-mb N        native stack of the thread running the guest,
+                           1 to 16384 (default 256)
+  --wasm PATH              the module (default build/python-reactor.wasm)
+  --isolation worker|process
+                           run the instance in a worker thread (the default)
+                           or in a child process, killed on a timeout
+  --child                  (internal) speak to a ProcessReactor parent: see
+                           "The child's protocol" in cli.mjs
+  --help                   show this help
+
+exit status: 0 ok (also when the reader of stdout closed it early), 1 stdout
+failed, 2 bad usage or the module could not be loaded.
+`;
+
+class UsageError extends Error {}
+
+const WHOLE = /^[0-9]+$/;
+const NUMBERS = {
+  // as Reactor takes it: setTimeout's longest delay, which ProcessReactor passes on
+  '--timeout-ms': ['timeoutMs', 2 ** 31 - 1],
+  '--memory-mb': ['memoryMb', 4096],
+  '--stack-size-mb': ['stackSizeMb', 16384],
+};
+
+function whole(flag, value) {
+  const [, max] = NUMBERS[flag];
+  const n = WHOLE.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= max)) throw new UsageError(`${flag} takes a whole number from 1 to ${max}, got "${value}"`);
   return n;
 }
 
-function parseArgs(argv) {
-  const [command, ...rest] = argv;
-  if (command !== 'batch') throw new Error(USAGE);
-  const options = {};
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const value = rest[++i];
-    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-    if (flag === '--wasm') options.wasm = value;
-    else if (flag === '--stack-size-mb') options.stackSizeMb = positive(flag, value);
-    else if (flag === '--timeout-ms') options.timeoutMs = positive(flag, value);
-    else if (flag === '--memory-mb') options.memoryMb = positive(flag, value);
-    else if (flag === '--dir') addPreopen(options, value);
-    else if (flag === '--env') addEnv(options, value);
-    else if (flag === '--isolation' && (value === 'worker' || value === 'process')) options.isolation = value;
-    else throw new Error(`unknown option ${flag} ${value}\n${USAGE}`);
-  }
-  return options;
-}
+const MODES = new Set(['ro', 'rw']);
 
-function addPreopen(options, value) {
-  const colon = value.indexOf(':');
-  const host = colon < 0 ? value : value.slice(0, colon);
-  const guest = colon < 0 ? value : value.slice(colon + 1);
-  if (!host || !guest) throw new Error(`--dir takes HOST[:GUEST]\n${USAGE}`);
-  options.preopens = { ...options.preopens, [guest]: host };
+/**
+ * HOST[:GUEST][:ro|:rw], split at every ':': HOST, HOST:GUEST, HOST:MODE or
+ * HOST:GUEST:MODE. GUEST must be absolute, so that a mistyped mode
+ * (HOST:RO, HOST:readonly) is refused instead of becoming a writable grant
+ * at a guest path of that name (as in the native host).
+ */
+function addGrant(options, spec) {
+  const parts = spec.split(':');
+  const mode = parts.length > 1 && MODES.has(parts.at(-1)) ? parts.pop() : 'rw';
+  const [host, guest = host, ...rest] = parts;
+  const explicitGuest = parts.length > 1;
+  if (rest.length > 0 || host === '' || (explicitGuest && !guest.startsWith('/'))) {
+    throw new UsageError(`--dir takes HOST[:GUEST][:ro|:rw], got "${spec}"`);
+  }
+  options.preopens ??= {};
+  if (Object.hasOwn(options.preopens, guest)) throw new UsageError(`--dir: guest path "${guest}" is granted twice`);
+  options.preopens[guest] = { path: host, readOnly: mode === 'ro' };
 }
 
 function addEnv(options, value) {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new Error(`--env takes NAME=VALUE\n${USAGE}`);
+  if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${value}"`);
   options.env = { ...options.env, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+function setOption(options, flag, value) {
+  if (Object.hasOwn(NUMBERS, flag)) options[NUMBERS[flag][0]] = whole(flag, value);
+  else if (flag === '--dir') addGrant(options, value);
+  else if (flag === '--env') addEnv(options, value);
+  else if (flag === '--wasm') options.wasm = wasmPath(value);
+  else options.isolation = isolation(value);
+}
+
+function wasmPath(value) {
+  if (value === '') throw new UsageError('--wasm takes a file path, got ""');
+  return value;
+}
+
+function isolation(value) {
+  if (value !== 'worker' && value !== 'process') throw new UsageError(`--isolation takes worker or process, got "${value}"`);
+  return value;
+}
+
+const VALUED = new Set(['--wasm', '--dir', '--env', '--isolation', ...Object.keys(NUMBERS)]);
+
+/** Options before or after the command, as the ABI says; "--" ends them. */
+function parseArgs(argv) {
+  const options = {};
+  let command;
+  let optionsEnd = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!optionsEnd && (arg === '--help' || arg === '-h')) return { help: true };
+    if (!optionsEnd && arg === '--') {
+      optionsEnd = true;
+    } else if (optionsEnd || !arg.startsWith('-')) {
+      if (command !== undefined) throw new UsageError(`unexpected argument "${arg}"`);
+      command = arg;
+    } else if (arg === '--child') {
+      options.child = true;
+    } else if (!VALUED.has(arg)) {
+      throw new UsageError(`unknown option ${arg}`);
+    } else if (i + 1 >= argv.length) {
+      throw new UsageError(`${arg} needs a value`);
+    } else {
+      setOption(options, arg, argv[++i]);
+    }
+  }
+  if (command === undefined) throw new UsageError('missing command: batch');
+  if (command !== 'batch') throw new UsageError(`unknown command "${command}" (the one command is batch)`);
+  return options;
+}
+
+// ---- requests
 
 const errLine = (error) => JSON.stringify({ tag: 'err', error });
 const invalid = (message) => errLine({ type: 'InvalidRequest', message });
 
 class InvalidRequest extends Error {}
 
-/** What to hand to Reactor.call for one parsed request line. */
-function requestFrom(line, request) {
-  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-    throw new InvalidRequest('a request must be a JSON object');
+const fatal = new TextDecoder('utf-8', { fatal: true });
+const lossy = new TextDecoder();
+
+/** A name as text when its bytes are UTF-8 (Reactor's replay warnings show
+ *  it then), else the bytes. */
+function nameOf(bytes) {
+  try {
+    return fatal.decode(bytes);
+  } catch {
+    return bytes;
   }
-  const { op } = request;
-  if (typeof op !== 'string' || !Object.hasOwn(OPS, op)) {
-    throw new InvalidRequest(`unknown op: ${JSON.stringify(op) ?? 'missing'}`);
+}
+
+/** The length of the valid UTF-8 sequence at bytes[i], or 0. */
+function sequenceLength(bytes, i) {
+  const c = bytes[i];
+  if (c < 0x80) return 1;
+  const length = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (length === 0 || i + length > bytes.length) return 0;
+  let cp = c & (0x3f >> (length - 1));
+  for (let k = 1; k < length; k++) {
+    if ((bytes[i + k] & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (bytes[i + k] & 0x3f);
+  }
+  const min = [0, 0, 0x80, 0x800, 0x10000][length];
+  return cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0 : length;
+}
+
+/** Bytes as text for a message, the way json_writer.c writes them: each
+ *  byte that does not start a valid UTF-8 sequence is one U+FFFD. */
+function messageText(bytes) {
+  let text = '';
+  let run = 0; // start of the current run of valid sequences
+  for (let i = 0; i < bytes.length;) {
+    const length = sequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    text += `${lossy.decode(bytes.subarray(run, i))}\uFFFD`;
+    run = ++i;
+  }
+  return text + lossy.decode(bytes.subarray(run));
+}
+
+// The members a request may have, and the private ones of the child's
+// protocol (below): a member of another name is ignored, as anywhere.
+const FIELDS = new Set(['op', 'name', 'code', 'args', 'args_text']);
+const CHILD_FIELDS = new Set(['name_b64', 'code_b64', 'args_text_b64']);
+/** Longer than any field name even with every character escaped. */
+const MAX_KEY_BYTES = 80;
+
+/** The request's members that matter, by decoded name; the last one wins. */
+function fieldsOf(line, members, child) {
+  const fields = new Map();
+  for (const member of members) {
+    if (member.keyEnd - member.keyStart > MAX_KEY_BYTES) continue;
+    const key = lossy.decode(stringBytes(line, member.keyStart, member.keyEnd));
+    if (FIELDS.has(key) || (child && CHILD_FIELDS.has(key))) fields.set(key, member);
+  }
+  return fields;
+}
+
+const isString = (line, member) => member !== undefined && line[member.valueStart] === 0x22;
+const valueBytes = (line, member) => line.subarray(member.valueStart, member.valueEnd);
+const decoded = (line, member) => stringBytes(line, member.valueStart, member.valueEnd);
+
+/** A string member's bytes, or its base64 twin's (child). Payloads stay
+ *  bytes: the guest checks their UTF-8, and a string of tens of MiB would
+ *  cost a decoding here and an encoding in Reactor. */
+function stringField(line, fields, key) {
+  const encoded = fields.get(`${key}_b64`);
+  if (isString(line, encoded)) return new Uint8Array(Buffer.from(lossy.decode(decoded(line, encoded)), 'base64'));
+  const member = fields.get(key);
+  return isString(line, member) ? decoded(line, member) : undefined;
+}
+
+/** What to hand to Reactor.call for one request line, or InvalidRequest
+ *  with the native host's message. */
+function requestOf(line, child) {
+  const scanned = scanJson(line);
+  if (scanned.error !== undefined) throw new InvalidRequest(`not valid JSON: unexpected input at byte ${scanned.error}`);
+  if (scanned.members === null) throw new InvalidRequest('a request must be a JSON object');
+  const fields = fieldsOf(line, scanned.members, child);
+  const opMember = fields.get('op');
+  const op = isString(line, opMember) ? lossy.decode(decoded(line, opMember)) : undefined;
+  if (!Object.hasOwn(OPS, op ?? '')) {
+    const raw = opMember ? messageText(valueBytes(line, opMember).subarray(0, 200)) : 'missing';
+    throw new InvalidRequest(`unknown op: ${raw}`);
   }
   const kind = OPS[op];
-  if (kind !== 'none' && typeof request.name !== 'string') {
-    throw new InvalidRequest(`${op} needs "name", a string`);
+  const nameBytes = kind === 'none' ? undefined : stringField(line, fields, 'name');
+  const name = nameBytes && nameOf(nameBytes);
+  if (kind !== 'none' && name === undefined) throw new InvalidRequest(`${op} needs "name", a string`);
+  if (kind === 'code') {
+    const code = stringField(line, fields, 'code');
+    if (code === undefined) throw new InvalidRequest(`${op} needs "code", a string`);
+    return { op, name, payload: code };
   }
-  if (kind === 'code' && typeof request.code !== 'string') {
-    throw new InvalidRequest(`${op} needs "code", a string`);
-  }
-  return { op, name: request.name, payload: kind === 'code' ? request.code : argsText(line, request, kind) };
+  return { op, name, payload: kind === 'args' ? argsOf(line, fields) : undefined };
 }
 
-/** The args text exactly as the line wrote it: JSON.parse would round big ints. */
-function argsText(line, request, kind) {
-  if (kind !== 'args') return undefined;
-  if (Object.hasOwn(request, 'args_text')) {
-    if (typeof request.args_text !== 'string') throw new InvalidRequest('"args_text" must be a string');
-    return request.args_text;
+/** args_text (decoded) wins over args (the exact bytes of the line: no
+ *  rounding of big ints); neither means []. */
+function argsOf(line, fields) {
+  if (fields.has('args_text') || fields.has('args_text_b64')) {
+    const text = stringField(line, fields, 'args_text');
+    if (text === undefined) throw new InvalidRequest('"args_text" must be a string');
+    return text;
   }
-  return Object.hasOwn(request, 'args') ? memberText(line, 'args') : '[]';
+  return fields.has('args') ? valueBytes(line, fields.get('args')) : '[]';
 }
 
-/** The output line for a guest result; its text goes in unchanged. */
-function resultLine({ tag, text }) {
-  try {
-    JSON.parse(text); // a line must stay one valid JSON value
-  } catch (error) {
-    return errLine({ type: 'InvalidResult', message: `the guest returned invalid JSON (${error.message}): ${text.slice(0, 200)}` });
-  }
-  return tag === 'ok' ? `{"tag":"ok","value":${text}}` : `{"tag":"err","error":${text}}`;
+const isBlank = (line) => line.every((c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d);
+
+// ---- answers
+
+/**
+ * Why a guest record breaks the contract, or null: its text must be one JSON
+ * value (an output line must stay one), an err's an object. Such a record is
+ * an InvalidResult, with the native host's message (pyreactor_calls.c,
+ * check_text). The native host then rebuilds the instance, as after a trap,
+ * replaying the registrations that had succeeded: the call that broke the
+ * contract is not one of them, whatever its op.
+ */
+function breach({ tag, text }) {
+  const scanned = scanJson(text); // not JSON.parse: no copy of a big result
+  if (scanned.error !== undefined) return 'the guest returned text that is not JSON';
+  return tag === 'err' && scanned.members === null ? 'the guest returned an err that is not a JSON object' : null;
 }
 
-async function handle(reactor, line) {
+/** The output line for a guest record; its text goes in unchanged. */
+const resultLine = ({ tag, text }) => (tag === 'ok' ? `{"tag":"ok","value":${text}}` : `{"tag":"err","error":${text}}`);
+
+const hostError = (error) => (error instanceof PythonError
+  ? { type: error.type, message: error.message, traceback: error.traceback }
+  : { type: 'HostError', message: error?.message ?? String(error) }); // e.g. no new instance
+
+// The child's protocol: what `--child` changes, for process-reactor.mjs,
+// which starts this command as its child and is its only user.
+//
+// Requests: a name, code or args_text that is not UTF-8 cannot be a JSON
+// string (JSON strings hold Unicode: "\u00ff" is U+00FF, not the byte 0xff),
+// so it comes base64-encoded in name_b64, code_b64 or args_text_b64 instead.
+// The end of stdin ends the process at once, even during a call: the parent
+// has closed it, or has died, and the guest must not outlive it.
+//
+// Answers: as usual, except an error of the host (the call was rejected:
+// Trap, Timeout, ...; or a record that broke the contract, InvalidResult),
+// which carries "host":true, and "exits":true when this process ends right
+// after it. It ends after a Timeout (under Deno its worker may still be
+// running the guest) and after an InvalidResult (the instance holds what
+// the guest did, e.g. a registration, which the parent does not log: the
+// parent's new child, with the log replayed, is the native host's rebuild).
+// These members come first, so that an ordinary result line can be taken
+// apart by its prefix. And a call that runs CHILD_GRACE_MS past
+// --timeout-ms ends the process (a watchdog, for when the Timeout could not
+// be answered): the parent sees it die.
+
+function childHostLine(error, exits) {
+  return JSON.stringify({ host: true, ...(exits ? { exits } : {}), tag: 'err', error: hostError(error) });
+}
+
+/** The answer line to one request line, and whether to end after it. */
+async function answer(reactor, line, options) {
   let request;
   try {
-    request = JSON.parse(line);
+    request = requestOf(line, options.child);
   } catch (error) {
-    return invalid(`not valid JSON: ${error.message}`);
+    if (error instanceof InvalidRequest) return { line: invalid(error.message) };
+    throw error;
   }
+  const { op, name, payload } = request;
+  const { child, timeoutMs } = options;
+  const watchdog = child && timeoutMs && op !== 'init'
+    ? setTimeout(() => process.exit(3), timeoutMs + CHILD_GRACE_MS) : undefined;
   try {
-    const { op, name, payload } = requestFrom(line, request);
-    return resultLine(await reactor.call(op, name, payload));
+    const result = await reactor.call(op, name, payload);
+    const why = breach(result);
+    if (why === null) return { line: resultLine(result) };
+    const error = new PythonError({ type: 'InvalidResult', message: why });
+    return child ? { line: childHostLine(error, true), exit: true } : { line: errLine(hostError(error)) };
   } catch (error) {
-    if (error instanceof InvalidRequest) return invalid(error.message);
-    if (error instanceof PythonError) {
-      return errLine({ type: error.type, message: error.message, traceback: error.traceback });
+    const exit = child && error?.type === 'Timeout';
+    return { line: child ? childHostLine(error, exit) : errLine(hostError(error)), exit };
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+// ---- input and output
+
+/**
+ * The lines of stdin in a child: read ahead (the parent sends one request at
+ * a time and waits, so this holds one line at most), so that the end of
+ * stdin is seen at once, even while a call runs, and ends this process.
+ */
+async function* parentLines(lines) {
+  const queue = [];
+  let wake = () => {};
+  (async () => {
+    try {
+      for await (const line of lines) {
+        queue.push(line);
+        wake();
+      }
+    } finally {
+      process.exit(0);
     }
-    // e.g. the instance could not be rebuilt: say so, and go on with the batch
-    return errLine({ type: 'HostError', message: error?.message ?? String(error) });
+  })();
+  for (;;) {
+    while (queue.length > 0) yield queue.shift();
+    await new Promise((resolve) => { wake = resolve; });
+  }
+}
+
+/** stdout, one line at a time; `closed` once the reader has gone (EPIPE). */
+class Output {
+  closed = false;
+  failure = null;
+
+  constructor(stream) {
+    this.stream = stream;
+    stream.on('error', (error) => this.#fail(error));
+  }
+
+  #fail(error) {
+    this.closed = true;
+    if (error?.code !== 'EPIPE') this.failure ??= error;
+  }
+
+  /** Waits while the pipe is full; a closed pipe makes it resolve at once. */
+  async write(line) {
+    if (this.closed) return;
+    try {
+      if (this.stream.write(`${line}\n`)) return;
+    } catch (error) { // Deno may throw where Node emits 'error'
+      this.#fail(error);
+      return;
+    }
+    await new Promise((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('error', done);
+    });
   }
 }
 
 async function batch(options) {
   // User output goes to stderr so that stdout holds only result lines.
-  const { isolation, ...rest } = options;
+  const { isolation, child, ...rest } = options;
+  const output = new Output(process.stdout);
+  let lines = readByteLines(process.stdin, { maxBytes: MAX_LINE_BYTES });
+  if (child) lines = parentLines(lines); // before the load: a parent may die during it
   const reactor = isolation === 'process'
     ? await ProcessReactor.load({ ...rest, output: 'inherit' })
     : await Reactor.load({ ...rest, stdout: 'stderr', stderr: 'stderr' });
   try {
-    for await (const line of readLines(process.stdin)) {
-      if (line.trim() === '') continue;
-      process.stdout.write(`${await handle(reactor, line)}\n`);
+    for await (const line of lines) {
+      if (line instanceof LongLine) {
+        await output.write(invalid(`the request line is ${line.length} bytes long; this host reads at most ${MAX_LINE_BYTES}`));
+      } else if (!isBlank(line)) {
+        const { line: out, exit } = await answer(reactor, line, options);
+        await output.write(out);
+        if (exit) process.exit(0); // the parent starts another child
+      }
+      if (output.closed) break;
     }
   } finally {
     await reactor.close();
   }
+  if (output.failure) {
+    process.stderr.write(`cli.mjs: cannot write the results: ${output.failure.message}\n`);
+    process.exitCode = 1;
+  }
+  // The reader of stdout went away: nothing waits for the rest, stdin may
+  // never end (yes | cli.mjs batch | head -1).
+  if (output.closed) process.exit();
 }
 
+let parsed;
 try {
-  await batch(parseArgs(process.argv.slice(2)));
+  parsed = parseArgs(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`${error?.message ?? error}\n`);
+  process.stderr.write(`cli.mjs: ${error.message}\nTry 'cli.mjs --help'.\n`);
   process.exitCode = 2;
+}
+if (parsed?.help) {
+  process.stdout.write(HELP);
+} else if (parsed) {
+  try {
+    await batch(parsed);
+  } catch (error) {
+    process.stderr.write(`cli.mjs: ${error?.message ?? error}\n`);
+    process.exit(2); // not only exitCode: a child (--child) is reading stdin already
+  }
 }

@@ -16,7 +16,9 @@ export interface ProcessReactorOptions {
   /** The guest's environment. Default: empty. */
   env?: Record<string, string>;
   /** A call running longer than this kills the child and rejects with type
-   *  `Timeout`; the next child gets the registrations replayed. Default: no limit. */
+   *  `Timeout`; the next child gets the registrations replayed. The child
+   *  gets the limit too, and ends by itself past it (and when this process
+   *  ends). Default: no limit. */
   timeoutMs?: number;
   /** Cap on the guest's linear memory, in MiB: MemoryError inside Python past it. */
   memoryMb?: number;
@@ -38,8 +40,12 @@ export class ProcessReactor extends ReactorCalls {
   rebuilds: number;
   /** The running child's process id, or undefined. */
   readonly pid: number | undefined;
-  /** Any op; rejects with a PythonError of type 'Timeout', 'Trap' (the child
-   *  died during the call) or 'HostError' (no new child could be set up). */
+  /** Any op; rejects with a PythonError of type 'Timeout', 'Trap' (the
+   *  instance trapped, or the child died, during the call), 'InvalidResult'
+   *  (the guest's record broke the contract: the child is replaced and the
+   *  call, a registration too, is not replayed, as in the native host) or
+   *  'HostError' (no new child could be set up). Names and payloads may be
+   *  bytes that are not UTF-8: they reach the guest as they are. */
   call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
   /** Waits for queued calls, then ends the child (and the spare). */
   close(): Promise<void>;

@@ -12,6 +12,11 @@
 // worker-based Reactor stops such code itself and is much faster per call;
 // this class works there too (the tests run it under both).
 //
+// The child is `cli.mjs batch --child` (see "The child's protocol" there):
+// it takes bytes that are not UTF-8 (base64), says which errors are its
+// host's, and it ends when this process does (the end of its stdin), and by
+// itself past the time limit, even if this process could not kill it.
+//
 // What it gives up against Reactor: the *Sync calls (a pipe cannot be waited
 // on synchronously), a second output stream (the child writes the guest's
 // stdout and stderr to its stderr, which goes where `output` says), and
@@ -21,9 +26,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
+import { Buffer } from 'node:buffer';
 import { PythonError, OPS, ReactorCalls, isRegistration, requestFor, warnReplay } from './reactor.mjs';
 import { processReactorOptions } from './options.mjs';
-import { memberText } from './json-text.mjs';
+import { objectMembers } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
 const CLI = fileURLToPath(new URL('./cli.mjs', import.meta.url));
@@ -71,9 +77,10 @@ function childCommand(options) {
 
 /** One child process and the answers it owes. */
 class Child {
-  constructor(command, output) {
+  /** `extra`: more arguments for the child's CLI (after `batch`). */
+  constructor(command, output, extra) {
     const [file, args] = command;
-    this.process = spawn(file, args, {
+    this.process = spawn(file, [...args, ...extra], {
       stdio: ['pipe', 'pipe', typeof output === 'function' ? 'pipe' : output],
       env: {}, // the guest gets options.env through --env, nothing else
     });
@@ -121,25 +128,64 @@ class Child {
   }
 }
 
-const asText = (value) => (typeof value === 'string' ? value : new TextDecoder().decode(value));
+const fatal = new TextDecoder('utf-8', { fatal: true });
 
-/** The batch request line for one call (args text kept exactly as given).
- *  Names and payloads may be bytes, as for Reactor; a JSON line holds text. */
+/**
+ * Sets `field` of a request to `value`: text as it is; bytes as text when
+ * they are UTF-8, else base64-encoded in `${field}_b64` (the child's
+ * protocol, in cli.mjs): a JSON string holds Unicode, not bytes, and bytes
+ * that are not UTF-8 must reach the guest as they are (it answers
+ * InvalidName, InvalidInput or InvalidArgs for them, as Reactor's does).
+ */
+function put(request, field, value) {
+  if (typeof value === 'string') {
+    request[field] = value;
+    return;
+  }
+  try {
+    request[field] = fatal.decode(value);
+  } catch {
+    request[`${field}_b64`] = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  }
+}
+
+/** The batch request line for one call (args text kept exactly as given). */
 function requestLine({ op, name, payload }) {
   const kind = OPS[op];
-  const text = asText(payload);
-  const request = { op, name: asText(name) };
-  if (kind === 'code') request.code = text;
-  else if (kind === 'args') request.args_text = text;
+  const request = { op };
+  if (kind !== 'none') put(request, 'name', name);
+  if (kind === 'code') put(request, 'code', payload);
+  else if (kind === 'args') put(request, 'args_text', payload);
   return JSON.stringify(request);
 }
 
-/** {tag, text} from a result line, the text as the guest wrote it. */
-function resultOf(line) {
-  const tag = JSON.parse(line).tag;
-  if (tag === 'ok') return { tag, text: memberText(line, 'value') };
-  if (tag === 'err') return { tag, text: memberText(line, 'error') };
-  throw new PythonError({ type: 'HostError', message: `the child answered no result: ${line.slice(0, 200)}` });
+// How the child writes an ordinary result (cli.mjs, resultLine): the text
+// between prefix and the final "}" is the guest's, taken without parsing
+// (a result may be tens of MiB).
+const OK_PREFIX = '{"tag":"ok","value":';
+const ERR_PREFIX = '{"tag":"err","error":';
+
+/**
+ * The child's answer line as {tag, text, host, exits}: the guest's record
+ * (tag, its text untouched), or an error of the child's host (host: the
+ * call was rejected there; exits: the child ends after it). See "The
+ * child's protocol" in cli.mjs.
+ */
+function answerOf(line) {
+  if (line.endsWith('}')) {
+    if (line.startsWith(OK_PREFIX)) return { tag: 'ok', text: line.slice(OK_PREFIX.length, -1) };
+    if (line.startsWith(ERR_PREFIX)) return { tag: 'err', text: line.slice(ERR_PREFIX.length, -1) };
+  }
+  let members;
+  try {
+    members = new Map(objectMembers(line).map(({ key, raw }) => [key, raw]));
+  } catch {
+    members = new Map();
+  }
+  if (members.get('tag') !== '"err"' || !members.has('error')) {
+    throw new PythonError({ type: 'HostError', message: `the child answered no result: ${line.slice(0, 200)}` });
+  }
+  return { tag: 'err', text: members.get('error'), host: members.get('host') === 'true', exits: members.get('exits') === 'true' };
 }
 
 /** init, register*, unregister*, apply*, apply*Raw: from ReactorCalls. */
@@ -223,33 +269,53 @@ export class ProcessReactor extends ReactorCalls {
   async #call(request) {
     if (this.#closed) throw new Error('ProcessReactor is closed');
     const child = await this.#ensure();
-    const result = resultOf(await this.#ask(child, requestLine(request)));
+    const result = await this.#ask(child, requestLine(request));
     // Not compacted to the last registration of each name: a def may hold
     // what an earlier version of a module gave it, and replaying a later
     // version first would break the def (or its import) on the new child.
+    // A record that breaks the contract never gets here: the child answers
+    // InvalidResult and ends (see #ask), so that neither the log nor any
+    // child holds that registration, as in the native host.
     if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
     return result;
   }
 
-  /** The child's answer, or a Timeout after killing it when `limitMs` runs out. */
+  /**
+   * The child's answer to `line` as {tag, text}. Rejects with the PythonError
+   * of an error of the child's host (a Trap there, ...), and with a Timeout
+   * after killing the child when `limitMs` runs out. A child that ends after
+   * its answer (its own Timeout: see "The child's protocol" in cli.mjs) is
+   * replaced as one killed here.
+   */
   async #ask(child, line, limitMs = this.#options.timeoutMs) {
     let timer;
     const answers = [child.ask(line)];
     if (limitMs !== undefined) answers.push(new Promise((resolve) => { timer = setTimeout(resolve, limitMs, null); }));
+    let answer;
     try {
-      const answer = await Promise.race(answers);
-      if (answer !== null) return answer;
+      answer = await Promise.race(answers);
     } catch (error) {
       this.#drop(child);
       throw error;
     } finally {
       clearTimeout(timer);
     }
+    if (answer === null) {
+      this.#retire(child);
+      throw new PythonError({ type: 'Timeout', message: `the call took longer than ${limitMs} ms` });
+    }
+    const { tag, text, host, exits } = answerOf(answer);
+    if (exits) this.#retire(child);
+    if (host) throw PythonError.fromText(text);
+    return { tag, text };
+  }
+
+  /** Kills `child`; if it was the current one, its replacement starts now. */
+  #retire(child) {
     const current = this.#child === child;
     this.#drop(child);
     child.kill();
     if (current) this.#replace();
-    throw new PythonError({ type: 'Timeout', message: `the call took longer than ${limitMs} ms` });
   }
 
   #drop(child) {
@@ -300,7 +366,7 @@ export class ProcessReactor extends ReactorCalls {
       const request = this.#log[i];
       let result;
       try {
-        result = resultOf(await this.#ask(child, requestLine(request)));
+        result = await this.#ask(child, requestLine(request));
       } catch (error) {
         child.kill();
         return { index: i, reason: error.message };
@@ -313,14 +379,24 @@ export class ProcessReactor extends ReactorCalls {
   /** A child that has answered `init`: up, nothing registered. Starting it
    ** (the runtime, compiling the module) is not a call's time. */
   async #boot() {
-    const child = new Child(this.#command, this.#options.output);
+    const child = new Child(this.#command, this.#options.output, this.#childArgs());
     try {
-      resultOf(await this.#ask(child, '{"op":"init"}', START_LIMIT_MS));
+      await this.#ask(child, '{"op":"init"}', START_LIMIT_MS);
     } catch (error) {
       child.kill();
       throw new PythonError({ type: 'HostError', message: `the child process did not start: ${error.message}` });
     }
     return child;
+  }
+
+  /**
+   * The child's own part (cli.mjs, "The child's protocol"): it ends with
+   * this process, and it gets the time limit too, so that it never runs the
+   * guest past it on its own, e.g. while this process is stopped.
+   */
+  #childArgs() {
+    const { timeoutMs } = this.#options;
+    return ['--child', ...(timeoutMs === undefined ? [] : ['--timeout-ms', String(timeoutMs)])];
   }
 
   /** With options.spare, one booted child waits in reserve for the next

@@ -4,26 +4,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cliCommand } from './helpers.mjs';
+import { Buffer } from 'node:buffer';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, cliCommand, isDeno } from './helpers.mjs';
 
-function batch(lines, ...args) {
-  const [command, ...argv] = cliCommand('batch', ...args);
+/** Runs the CLI with `argv` and the request `lines` (objects or text) on
+ *  stdin; under Deno with read and write permission on `dirs` too. */
+function runCli(argv, lines = [], dirs = []) {
+  const [command, ...args] = cliCommand(...argv).map((arg) => (isDeno && arg.startsWith('--allow-read=') && dirs.length
+    ? `${arg},${dirs.join(',')} --allow-write=${dirs.join(',')}`.split(' ') : arg)).flat();
   return new Promise((resolve, reject) => {
     // No env: the host needs none (and under Deno, reading ours would need --allow-env).
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
     const out = [];
     const err = [];
     child.stdout.on('data', (c) => out.push(c));
     child.stderr.on('data', (c) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({
-      code,
-      lines: Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== ''),
-      stderr: Buffer.concat(err).toString('utf8'),
-    }));
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      resolve({ code, stdout, lines: stdout.split('\n').filter((l) => l !== ''), stderr: Buffer.concat(err).toString('utf8') });
+    });
     child.stdin.end(lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
   });
 }
+
+const batch = (lines, ...args) => runCli(['batch', ...args], lines);
 
 test('big ints pass through args and results digit for digit', async () => {
   const { code, lines } = await batch([
@@ -143,9 +150,81 @@ test('--env reaches the guest; --dir, --env and --isolation reject bad values', 
   assert.equal(lines[1], '{"tag":"ok","value":[["EMPTY",""],["GREETING","hi=there"]]}');
   for (const [flag, value, message] of [['--env', 'NOEQUALS', /--env takes NAME=VALUE/],
     ['--env', '=x', /--env takes NAME=VALUE/], ['--dir', ':/guest', /--dir takes HOST\[:GUEST\]/],
-    ['--isolation', 'thread', /unknown option --isolation thread/]]) {
+    ['--isolation', 'thread', /--isolation takes worker or process, got "thread"/]]) {
     const bad = await batch([], flag, value);
     assert.equal(bad.code, 2, `${flag} ${value}`);
     assert.match(bad.stderr, message);
+  }
+});
+
+const cli = (...argv) => runCli(argv);
+
+test('--help describes every option and exits 0', async () => {
+  for (const argv of [['--help'], ['batch', '--help'], ['-h']]) {
+    const { code, stdout } = await cli(...argv);
+    assert.equal(code, 0, argv.join(' '));
+    for (const option of ['--dir HOST[:GUEST][:ro|:rw]', '--env', '--timeout-ms', '--memory-mb', '--stack-size-mb',
+      '--wasm', '--isolation worker|process', '--help']) {
+      assert.ok(stdout.includes(option), `${option} in --help`);
+    }
+  }
+});
+
+test('options go before or after batch, as the ABI says', async () => {
+  const requests = [{ op: 'register_lambda', name: 'env', code: 'lambda: __import__("os").environ["A"]' }, { op: 'apply_lambda', name: 'env' }];
+  const { code, lines } = await runCli(['--env', 'A=before', '--timeout-ms', '5000', 'batch', '--memory-mb', '256'], requests);
+  assert.equal(code, 0);
+  assert.equal(lines[1], '{"tag":"ok","value":"before"}');
+});
+
+test('usage mistakes say what is wrong, with exit status 2', async () => {
+  for (const [argv, message] of [
+    [['batch', 'extra'], /unexpected argument "extra"/],
+    [['batch', '--timeout-ms'], /--timeout-ms needs a value/],
+    [['batch', '--timeout-ms', '1e3'], /--timeout-ms takes a whole number from 1 to 2147483647, got "1e3"/],
+    [['batch', '--timeout-ms', '0'], /--timeout-ms takes a whole number/],
+    [['batch', '--memory-mb', '4097'], /--memory-mb takes a whole number from 1 to 4096, got "4097"/],
+    [['batch', '--stack-size-mb', '-1'], /--stack-size-mb takes a whole number/],
+    [['batch', '--wasm', ''], /--wasm takes a file path/],
+    [[], /missing command: batch/],
+    [['run'], /unknown command "run"/],
+    [['batch', '--frobnicate', '1'], /unknown option --frobnicate/],
+    [['batch', '--dir', 'a:/x', '--dir', 'b:/x'], /guest path "\/x" is granted twice/],
+  ]) {
+    const { code, stderr } = await cli(...argv);
+    assert.equal(code, 2, argv.join(' '));
+    assert.match(stderr, message, argv.join(' '));
+    if (!/needs a value/.test(message.source)) assert.doesNotMatch(stderr, /needs a value/, argv.join(' '));
+  }
+});
+
+test('--dir takes exactly HOST[:GUEST][:ro|:rw]; anything else is refused', async () => {
+  for (const spec of ['data:/d:RO', 'data:/d:readonly', 'data:RO', 'data:readonly', 'data:/d:ro:x', 'data:/d:', ':/d',
+    'data:', 'data::ro', '', 'data:relative']) {
+    const { code, stderr } = await cli('batch', '--dir', spec);
+    assert.equal(code, 2, spec);
+    assert.ok(stderr.includes(`--dir takes HOST[:GUEST][:ro|:rw], got "${spec}"`), `${spec}: ${stderr}`);
+  }
+});
+
+test('--dir HOST:GUEST:ro is a read-only grant at GUEST; :rw and no mode are writable', async () => {
+  const dir = await mkdtemp(join(REPO, 'build', 'cli-grants-'));
+  try {
+    await writeFile(join(dir, 'note.txt'), 'hello');
+    const look = 'import os\ndef look(path):\n    text = open(path + "/note.txt").read()\n    try:\n'
+      + '        open(path + "/new.txt", "w").close()\n        wrote = True\n    except OSError as e:\n'
+      + '        wrote = e.__class__.__name__\n    return [text, wrote, os.path.exists("/d:ro")]\n';
+    for (const [spec, guest, wrote] of [[`${dir}:/d:ro`, '/d', 'OSError'], [`${dir}:/w:rw`, '/w', true],
+      [`${dir}:/v`, '/v', true], [`${dir}:ro`, dir, 'OSError']]) {
+      await rm(join(dir, 'new.txt'), { force: true });
+      const { code, lines, stderr } = await runCli(['batch', '--dir', spec], [
+        { op: 'register_def', name: 'look', code: look },
+        { op: 'apply_def', name: 'look', args: [guest] },
+      ], [dir]);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(JSON.parse(lines[1]), { tag: 'ok', value: ['hello', wrote, false] }, spec);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { objectMembers, memberText, parseExact, JsonNumber } from '../../hosts/js/json-text.mjs';
+import { objectMembers, memberText, parseExact, JsonNumber, scanJson, stringBytes } from '../../hosts/js/json-text.mjs';
 import { jsonEqual, showValue } from './json-equal.mjs';
 import { check } from './run-vectors.mjs';
 
@@ -61,4 +61,46 @@ test('the vector check reads tags, values, error types and messages', () => {
   assert.match(check(err, expect('{"tag": "err", "type": "MemoryError"}')), /expected error type MemoryError/);
   assert.match(check(err, expect('{"tag": "err", "message_contains": "stack"}')), /expected message containing/);
   assert.match(check('not json', expect('{"tag": "err"}')), /not valid JSON/);
+});
+
+test('strings of 8 and 64 MiB: members, exact parsing (a regex overflowed the stack at 8 MiB)', () => {
+  for (const mib of [8, 64]) {
+    const s = 'x'.repeat(mib * 2 ** 20 - 2) + '\\"';
+    const text = `{"op": "apply_def", "args": ["${s}", 18446744073709551617]}`;
+    const args = memberText(text, 'args');
+    assert.equal(args.length, s.length + 26);
+    const parsed = parseExact(args);
+    assert.equal(parsed[0].length, s.length - 1);
+    assert.equal(parsed[1].text, '18446744073709551617');
+    assert.equal(scanJson(new TextEncoder().encode(text)).members.length, 2);
+  }
+});
+
+test('scanJson says where text stops being JSON, at the byte json_reader.c names', () => {
+  const at = (text) => scanJson(new TextEncoder().encode(text)).error;
+  assert.equal(at('{"op": "init"}'), undefined);
+  assert.equal(at('this is not json'), 0);
+  assert.equal(at('{"op": "init"'), 13, 'the end');
+  assert.equal(at('{"a" 1}'), 1, 'a key without its ":": the key');
+  assert.equal(at('{"a": 1,}'), 8);
+  assert.equal(at('[1, 2] x'), 7);
+  assert.equal(at('[01]'), 2);
+  assert.equal(at('["\x01"]'), 1, 'a control character in a string: the string');
+  assert.equal(at('["\\x"]'), 1, 'a bad escape: the string');
+  assert.equal(at('{"a": [1}'), 8);
+  assert.equal(at('  '), 2);
+  // Bytes that are not UTF-8 are judged by the guest, not here.
+  assert.deepEqual(scanJson(new Uint8Array([0x22, 0xff, 0xc3, 0x22])).members, null);
+  assert.equal(scanJson(new Uint8Array([0xff])).error, 0);
+  const text = '{"a": {"b": [1, "}"]}, "c" : "d" }';
+  assert.deepEqual(scanJson(text).members.map((m) => [text.slice(m.keyStart, m.keyEnd), text.slice(m.valueStart, m.valueEnd)]),
+    [['"a"', '{"b": [1, "}"]}'], ['"c"', '"d"']]);
+});
+
+test('stringBytes decodes escapes to UTF-8 and keeps every other byte', () => {
+  const bytes = (text) => [...stringBytes(new TextEncoder().encode(text), 0, new TextEncoder().encode(text).length)];
+  assert.deepEqual(bytes('"a\\n\\"\\\\\\/\\b\\f\\r\\t"'), [0x61, 0x0a, 0x22, 0x5c, 0x2f, 0x08, 0x0c, 0x0d, 0x09]);
+  assert.deepEqual(bytes('"\\u00e9\\ud83d\\ude00"'), [0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80]);
+  assert.deepEqual(bytes('"\\ud800x\\udc00"'), [0xef, 0xbf, 0xbd, 0x78, 0xef, 0xbf, 0xbd], 'a lone surrogate is U+FFFD, as TextEncoder makes it');
+  assert.deepEqual([...stringBytes(new Uint8Array([0x22, 0xff, 0x5c, 0x6e, 0xc3, 0x22]), 0, 6)], [0xff, 0x0a, 0xc3]);
 });

@@ -3,13 +3,13 @@
 // certain (the worker-based Reactor's Worker.terminate() does not).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
 import { setImmediate } from 'node:timers';
 import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
-import { REPO, RUNAWAY, WASM_PATH, rejectsWith, utf8 } from './helpers.mjs';
+import { REPO, RUNAWAY, WASM_PATH, isDeno, rejectsWith, utf8, withReactor } from './helpers.mjs';
 
 async function withProcessReactor(options, body) {
   const reactor = await ProcessReactor.load({ wasm: WASM_PATH, output: 'ignore', ...options });
@@ -200,5 +200,133 @@ test('without a spare child, a timeout still gets a new child with the registrat
     assert.ok(await gone(pid), `the child ${pid} still runs`);
     assert.equal(await r.applyDef('keep', [1]), 2);
     assert.equal(r.rebuilds, 1);
+  });
+});
+
+/** The pids of the children of process `pid`, as ps(1) sees them. */
+function childrenOf(pid) {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/ps', ['-o', 'pid=', '--ppid', String(pid)], { env: {} }, (error, stdout) => {
+      if (error && error.code !== 1) reject(error);
+      else resolve(stdout.split('\n').map((line) => line.trim()).filter((line) => line !== '').map(Number));
+    });
+  });
+}
+
+const FIXTURE = join(REPO, 'tests', 'js', 'orphan-parent.mjs');
+
+/** Asserts that the children of a dead parent end too. The spare may still
+ *  be starting (under Deno, constructing the Worker blocks its main thread,
+ *  which then sees the end of stdin only after), so this waits longer. */
+async function allGone(children) {
+  for (const child of children) assert.ok(await gone(child, 15_000), `the child ${child} outlived its parent`);
+}
+
+/** Starts tests/js/orphan-parent.mjs under this runtime: a parent whose
+ *  ProcessReactor child runs a busy loop. Resolves to {parent, child pid}. */
+async function spinningParent(timeoutMs, mode = 'wait') {
+  const tail = [FIXTURE, WASM_PATH, String(timeoutMs), mode];
+  const args = isDeno
+    ? ['run', '--no-prompt', `--allow-read=${join(REPO, 'hosts', 'js')},${WASM_PATH},${FIXTURE}`,
+      `--allow-run=${process.execPath}`, '--allow-env=NODE_V8_COVERAGE', ...tail]
+    : tail;
+  const parent = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: {} });
+  let out = '';
+  const pid = await new Promise((resolve, reject) => {
+    parent.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(Number(out));
+    });
+    parent.on('exit', (code) => reject(new Error(`the parent exited (${code}) before it started its child`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the call is running now
+  return { parent, pid };
+}
+
+for (const signal of ['SIGKILL', 'SIGTERM']) {
+  test(`the child ends when its parent dies during a call (${signal})`, async () => {
+    const { parent, pid } = await spinningParent(60_000);
+    const children = await childrenOf(parent.pid); // the child and the spare
+    assert.ok(children.includes(pid), `${pid} among ${children}`);
+    assert.ok(await alive(pid));
+    const exited = new Promise((resolve) => parent.on('exit', resolve));
+    parent.kill(signal);
+    await exited;
+    assert.ok(await gone(pid, 3000), `the child ${pid} outlived its parent`);
+    await allGone(children);
+  });
+}
+
+test('a child stops by itself past the limit while its parent cannot act', async () => {
+  // The parent's thread is blocked, so its own timer cannot kill the child.
+  // (Not SIGSTOP: under Deno a ChildProcess takes one kill() only.)
+  const { parent, pid } = await spinningParent(1000, 'block');
+  const children = await childrenOf(parent.pid);
+  try {
+    assert.ok(await gone(pid, 5000), `the child ${pid} ran on past its limit`);
+  } finally {
+    parent.kill('SIGKILL');
+  }
+  await allGone(children);
+});
+
+test('names and payloads that are not UTF-8 reach the guest as they are, as through Reactor', async () => {
+  const calls = [
+    ['register_lambda', new Uint8Array([0x61, 0xff]), 'lambda: 1'],
+    ['register_lambda', new Uint8Array([0x61, 0xfe]), 'lambda: 2'],
+    ['register_lambda', 'ok', new Uint8Array([...utf8('lambda *a: a'), 0xff])],
+    ['register_lambda', 'ok', 'lambda *a: [len(x) for x in a]'],
+    ['apply_lambda', 'ok', new Uint8Array([0x5b, 0x22, 0xc3, 0x22, 0x5d])],
+    ['apply_lambda', 'ok', utf8('["\u00e9x"]')],
+    ['apply_lambda', new Uint8Array([0x6f, 0x6b]), '["\ud800"]'],
+  ];
+  const answers = async (r) => {
+    const out = [];
+    for (const [op, name, payload] of calls) out.push(await r.call(op, name, payload));
+    return out;
+  };
+  const expected = await withReactor({}, answers);
+  assert.deepEqual(expected.map((r) => (r.tag === 'ok' ? r.text : JSON.parse(r.text).type)),
+    ['InvalidName', 'InvalidName', 'InvalidInput', '"ok"', 'InvalidArgs', '[2]', '[1]']);
+  await withProcessReactor({}, async (r) => assert.deepEqual(await answers(r), expected));
+});
+
+test('a record that breaks the contract is an InvalidResult, and its registration is undone', async () => {
+  // The module swaps the guest's encoder for one call: its registration
+  // answers text that is not JSON. The child that holds it is replaced (as
+  // the native host rebuilds its instance), and it is not replayed.
+  const breach = 'import _reactor\n_orig = _reactor._encode\ndef _bad(value):\n'
+    + '    _reactor._encode = _orig\n    return "{not json"\n_reactor._encode = _bad\nX = 42\n';
+  await withProcessReactor({}, async (r) => {
+    await r.registerLambda('x', 'lambda: __import__("m").X');
+    const pid = r.pid;
+    await rejectsWith(r.registerModule('m', breach), 'InvalidResult', /not JSON/);
+    await rejectsWith(r.applyLambda('x'), 'ModuleNotFoundError');
+    assert.notEqual(r.pid, pid);
+    assert.equal(r.rebuilds, 1);
+    r._killChild();
+    await rejectsWith(r.applyLambda('x'), 'Trap');
+    await rejectsWith(r.applyLambda('x'), 'ModuleNotFoundError', /'m'/);
+  });
+});
+
+test('a trap inside the child rejects, as Reactor\'s call does; the child goes on', async () => {
+  await withProcessReactor({}, async (r) => {
+    await r.registerLambda('abort', 'lambda: __import__("os").abort()');
+    await r.registerLambda('one', 'lambda: 1');
+    const pid = r.pid;
+    await rejectsWith(r.call('apply_lambda', 'abort'), 'Trap');
+    assert.equal(await r.applyLambda('one'), 1);
+    assert.equal(r.pid, pid);
+  });
+});
+
+test('a result of 30 MiB comes back whole', async () => {
+  await withProcessReactor({}, async (r) => {
+    await r.registerDef('big', 'def big(n):\n    return "y" * n\n');
+    const n = 30 * 2 ** 20;
+    const { tag, text } = await r.applyDefRaw('big', `[${n}]`);
+    assert.equal(tag, 'ok');
+    assert.ok(text === `"${'y'.repeat(n)}"`, text.slice(0, 100));
   });
 });
