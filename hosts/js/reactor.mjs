@@ -61,6 +61,30 @@ export class PythonError extends Error {
   }
 }
 
+/** Why a result record breaks the contract (ABI.md: JSON text; an err is an object), or null. */
+function contractBreach({ tag, text }) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'the guest returned text that is not JSON';
+  }
+  if (tag === 'err' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    return 'the guest returned an err that is not a JSON object';
+  }
+  return null;
+}
+
+/** The value of a result, or the PythonError it stands for. */
+function valueOf({ tag, text }) {
+  if (tag === 'err') throw PythonError.fromText(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PythonError({ type: 'InvalidResult', message: 'the guest returned text that is not JSON' });
+  }
+}
+
 const isRegistration = (op) => op.startsWith('register_') || op.startsWith('unregister_');
 
 async function compile(wasm) {
@@ -264,9 +288,7 @@ export class ReactorCalls {
   applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
 
   async #value(op, name, payload) {
-    const { tag, text } = await this.call(op, name, payload);
-    if (tag === 'ok') return JSON.parse(text);
-    throw PythonError.fromText(text);
+    return valueOf(await this.call(op, name, payload));
   }
 }
 
@@ -426,9 +448,7 @@ export class Reactor extends ReactorCalls {
   }
 
   #valueSync(op, name, payload) {
-    const { tag, text } = this.callSync(op, name, payload);
-    if (tag === 'ok') return JSON.parse(text);
-    throw PythonError.fromText(text);
+    return valueOf(this.callSync(op, name, payload));
   }
 
   /**
@@ -704,7 +724,7 @@ export class Reactor extends ReactorCalls {
 
   *#run(request) {
     const link = yield* this.#ensure();
-    return this.#logged(request, yield* this.#exchange(link, request));
+    return this.#logged(link, request, yield* this.#exchange(link, request));
   }
 
   /** One call on a ready link: resolves to {tag, text}; throws PythonError for a trap. */
@@ -789,7 +809,7 @@ export class Reactor extends ReactorCalls {
     if (this.#writeRequest(link, request) !== null) return this.#driveSync(this.#run(request));
     this.#waitSync(link);
     const result = this.#quickResult(link) ?? this.#driveSync(this.#receive(link));
-    return this.#logged(request, result);
+    return this.#logged(link, request, result);
   }
 
   #callAsync(request) {
@@ -799,18 +819,31 @@ export class Reactor extends ReactorCalls {
     if (this.#writeRequest(link, request) !== null) return this.#driveAsync(this.#run(request));
     if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
     const result = this.#quickResult(link);
-    if (result) return this.#logged(request, result);
-    return this.#driveAsync(this.#receive(link)).then((r) => this.#logged(request, r));
+    if (result) return this.#logged(link, request, result);
+    return this.#driveAsync(this.#receive(link)).then((r) => this.#logged(link, request, r));
   }
 
   async #finishAsync(link, request) {
     await this.#waitAsync(link);
     const result = this.#quickResult(link) ?? await this.#driveAsync(this.#receive(link));
-    return this.#logged(request, result);
+    return this.#logged(link, request, result);
   }
 
-  #logged(request, result) {
-    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
+  /**
+   * Keeps a registration that succeeded for the replay. One whose record
+   * breaks the contract (guest code can make _reactor write anything) is
+   * undone instead, as the native host does it: the instance is given up
+   * as after a trap, and the call rejects with InvalidResult. The texts of
+   * other calls are passed on as they are (the raw API's promise).
+   */
+  #logged(link, request, result) {
+    if (!isRegistration(request.op)) return result;
+    const why = contractBreach(result);
+    if (why !== null) {
+      this.#fail(link, why, 'InvalidResult');
+      throw link.failure;
+    }
+    if (result.tag === 'ok') this.#log.push(request);
     return result;
   }
 
