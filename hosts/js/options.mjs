@@ -63,14 +63,10 @@ const integerIn = (min, max, unit) => (value, key) => {
   return value;
 };
 
-const positiveInteger = (unit) => (value, key) => {
-  if (!Number.isSafeInteger(value) || value < 1) throw refuse(key, value, `a positive whole number of ${unit}`);
-  return value;
-};
-
 export const timeoutMs = integerIn(1, MAX_TIMEOUT_MS, 'milliseconds');
 export const memoryMb = integerIn(1, MAX_MEMORY_MB, 'MiB');
-export const stackSizeMb = positiveInteger('MiB');
+// The CLIs' range too (ProcessReactor passes it on to its child's).
+export const stackSizeMb = integerIn(1, 16384, 'MiB');
 export const channelBytes = integerIn(MIN_CHANNEL_BYTES, MAX_CHANNEL_BYTES, 'bytes');
 
 export function spinMicros(value, key) {
@@ -113,7 +109,11 @@ export function env(value, key) {
 export function preopens(value, key) {
   const grants = {};
   for (const [guest, grant] of entriesOf(value, key, 'an object of guestPath: hostPath')) {
-    path(guest, `${key}: a guest path`);
+    // Absolute, as both command lines require: a relative one would be
+    // taken for a mode there (`HOST:ro`), and wasi-libc maps absolute paths.
+    if (typeof guest !== 'string' || !guest.startsWith('/') || hasNul(guest)) {
+      throw refuse(`${key}: a guest path`, guest, 'an absolute path without NUL');
+    }
     const where = `${key}[${JSON.stringify(guest)}]`;
     if (typeof grant === 'string') {
       grants[guest] = { path: path(grant, where), readOnly: false };
