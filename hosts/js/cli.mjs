@@ -70,13 +70,14 @@ function requestFrom(line, request) {
     throw new InvalidRequest(`unknown op: ${JSON.stringify(op) ?? 'missing'}`);
   }
   const kind = OPS[op];
-  if (kind !== 'none' && typeof request.name !== 'string') {
+  if (kind !== 'none' && kind !== 'cell' && typeof request.name !== 'string') {
     throw new InvalidRequest(`${op} needs "name", a string`);
   }
-  if (kind === 'code' && typeof request.code !== 'string') {
+  const withCode = kind === 'code' || kind === 'cell';
+  if (withCode && typeof request.code !== 'string') {
     throw new InvalidRequest(`${op} needs "code", a string`);
   }
-  return { op, name: request.name, payload: kind === 'code' ? request.code : argsText(line, request, kind) };
+  return { op, name: request.name, payload: withCode ? request.code : argsText(line, request, kind) };
 }
 
 /** The args text exactly as the line wrote it: JSON.parse would round big ints. */

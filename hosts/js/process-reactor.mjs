@@ -114,8 +114,8 @@ const asText = (value) => (typeof value === 'string' ? value : new TextDecoder()
 function requestLine({ op, name, payload }) {
   const kind = OPS[op];
   const text = asText(payload);
-  const request = { op, name: asText(name) };
-  if (kind === 'code') request.code = text;
+  const request = kind === 'cell' ? { op } : { op, name: asText(name) };
+  if (kind === 'code' || kind === 'cell') request.code = text;
   else if (kind === 'args') request.args_text = text;
   return JSON.stringify(request);
 }
