@@ -459,7 +459,7 @@ def k_pystone(size):
 # hold (it decodes them from its LZMA2-compressed frozen stdlib; CPython reads
 # .pyc files). What the snapshot does hold is imported first, outside the
 # timing, on every system, so that each then imports the same modules.
-# SNAPSHOT_HOLDS is guest/reactor_support.py's PRELOAD (bench/run.py checks
+# SNAPSHOT_HOLDS is guest/_reactor.py's PRELOAD (bench/run.py checks
 # that they agree: this file cannot import the guest's module everywhere).
 IMPORTS = ["email.message", "asyncio", "xml.etree.ElementTree", "argparse", "zipfile", "pickle",
            "csv", "html.parser", "tomllib", "difflib", "ipaddress", "encodings.cp1252",

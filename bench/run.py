@@ -448,7 +448,7 @@ def check_snapshot_list():
     runs unchanged in every system, where the guest's module is not there to
     import); the `imports` entry only compares like with like while they
     agree."""
-    path = os.path.join(ROOT, "guest", "reactor_support.py")
+    path = os.path.join(ROOT, "guest", "_reactor.py")
     with open(path) as fh:
         tree = ast.parse(fh.read(), path)
     preload = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)

@@ -30,7 +30,9 @@ void reactor_record_free(reactor_record *record);
 
 /* reactor_python.c: the interpreter's life. */
 /* Starts Python once; later calls return the first outcome. On failure
-** *message says why (static storage). Returns 0 on success. */
+** *message says why (static storage). Returns 0 on success. In an instance
+** made from the snapshot, Python has started already: the exports then
+** call reactor_snapshot_restore too. */
 int reactor_python_start(const char **message);
 /* Makes the str hash seed `seed` instead of random; before the start only.
 ** The snapshot uses it so that its build is reproducible. */
@@ -41,9 +43,10 @@ void reactor_python_flush(void);
 
 /* reactor_snapshot.c: after a Wizer snapshot, the first call of each
 ** instance refreshes what the snapshot froze (preopens, environment,
-** entropy). Does nothing in an instance that did not start from one.
-** Returns 0 on success. */
-int reactor_snapshot_restore(void);
+** entropy). Does nothing in an instance that did not start from one, or
+** that did so already. Returns 0 on success; a failure is for good (every
+** later call returns it again), with *message saying why. */
+int reactor_snapshot_restore(const char **message);
 
 /* reactor_heap_scrub.c: while on, freed heap blocks are zeroed, so that
 ** the snapshot does not carry dead bytes; wizer.initialize only. */
@@ -64,16 +67,36 @@ typedef enum reactor_op {
     REACTOR_UNREGISTER_MODULE,
     REACTOR_APPLY_LAMBDA,
     REACTOR_APPLY_DEF,
+    REACTOR_RUN,
     REACTOR_OP_COUNT
 } reactor_op;
 
-/* `payload` is the code for register_*, the args for apply_*, unused for
-** unregister_*. The byte ranges are the host's; they are read, not kept. */
+/* `payload` is the code for register_* and run, the args for apply_*,
+** unused for unregister_*; the name is unused for run. The byte ranges are
+** the host's; they are read, not kept. Python must have started. */
 reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len,
                              uint32_t payload_ptr, uint32_t payload_len);
 
-/* reactor_apply.c: the warm path of apply_*, used by reactor_call. */
+/* reactor_host_call.c: the import host.call and the module _reactor_host. */
+/* True while host.call runs: every export but alloc and dealloc must then
+** answer err Busy and change nothing (ABI.md, "Host functions"). */
+int reactor_host_busy(void);
+/* The init function of the built-in module _reactor_host, for the inittab. */
 typedef struct _object PyObject;
+PyObject *reactor_host_module_init(void);
+/* True when `await obj` would take obj: its type has the await slot
+** (coroutines, Futures, Tasks, classes with __await__). */
+int reactor_is_awaitable(PyObject *obj);
+
+/* A host range [ptr, ptr + len) lies inside linear memory: anything
+** outside would trap on the first read, so it is refused instead. */
+static inline int reactor_in_memory(uint32_t ptr, uint32_t len)
+{
+    uint64_t end = (uint64_t)ptr + len;
+    return end <= (uint64_t)__builtin_wasm_memory_size(0) * 65536u;
+}
+
+/* reactor_apply.c: the warm path of apply_*, used by reactor_call. */
 /* Takes what it needs from the `_reactor` module, once: 0, or -1 with an
 ** exception set. */
 int reactor_apply_load(PyObject *module);

@@ -24,14 +24,15 @@ static PyObject *scan;          /* _scan(text, 0) -> (value, end) */
 static PyObject *encode;        /* _c_encode(value, 0) -> [chunks] */
 static PyObject *encode_error;  /* _encode_error(exc) -> what to report */
 static PyObject *error_bytes;   /* _error_bytes(exc) -> err JSON, bytes */
+static PyObject *await_value;   /* _await(awaitable) -> its value, run on the loop */
 static PyObject *zero, *no_separator;
 
 int reactor_apply_load(PyObject *module)
 {
     static const char *const names[] = {"_lambdas", "_defs", "_scan", "_c_encode", "_encode_error",
-                                        "_error_bytes"};
+                                        "_error_bytes", "_await"};
     PyObject **const slots[] = {&registries[0], &registries[1], &scan, &encode, &encode_error,
-                                &error_bytes};
+                                &error_bytes, &await_value};
     if (scan != NULL)
         return 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -132,6 +133,15 @@ static reactor_record *encoded(PyObject *value)
     return record;
 }
 
+/* The value of the awaitable `value`, run as _apply runs it (ABI.md,
+** "Awaitables"); NULL with an exception set. Steals `value`. */
+static PyObject *awaited(PyObject *value)
+{
+    PyObject *result = PyObject_CallOneArg(await_value, value);
+    Py_DECREF(value);
+    return result;
+}
+
 reactor_record *reactor_apply_fast(reactor_op op, PyObject *name, PyObject *args_text)
 {
     if (scan == NULL)
@@ -153,5 +163,7 @@ reactor_record *reactor_apply_fast(reactor_op op, PyObject *name, PyObject *args
     PyObject *value = PyObject_Vectorcall(fn, PySequence_Fast_ITEMS(args), (size_t)PyList_GET_SIZE(args), NULL);
     Py_DECREF(args);
     Py_DECREF(fn);
+    if (value != NULL && reactor_is_awaitable(value))
+        value = awaited(value);
     return value != NULL ? encoded(value) : failure(0);
 }

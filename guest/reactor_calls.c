@@ -1,8 +1,8 @@
 /*
 ** The operations of the contract, between the wasm boundary and the Python
-** half (`_reactor`, reactor_support.py). This file owns the checks on bytes
-** that come from the host: bounds against linear memory, UTF-8, NUL bytes
-** and empty names. Everything about semantics is in reactor_support.py.
+** half (`_reactor`, _reactor.py). This file owns the checks on bytes that
+** come from the host: bounds against linear memory, UTF-8, NUL bytes and
+** empty names. Everything about semantics is in _reactor.py.
 */
 /* Python.h first: it sets the feature macros the libc headers read. */
 #define PY_SSIZE_T_CLEAN
@@ -26,6 +26,7 @@ static const char *const entry_point_names[REACTOR_OP_COUNT] = {
     [REACTOR_UNREGISTER_MODULE] = "unregister_module",
     [REACTOR_APPLY_LAMBDA] = "apply_lambda",
     [REACTOR_APPLY_DEF] = "apply_def",
+    [REACTOR_RUN] = "run",
 };
 
 /* What the payload of each operation is, for checks and messages. */
@@ -35,6 +36,7 @@ static const char *payload_kind(reactor_op op)
     case REACTOR_REGISTER_LAMBDA:
     case REACTOR_REGISTER_DEF:
     case REACTOR_REGISTER_MODULE:
+    case REACTOR_RUN:
         return "InvalidInput";
     case REACTOR_APPLY_LAMBDA:
     case REACTOR_APPLY_DEF:
@@ -106,19 +108,11 @@ static int load_entry_points(reactor_record **error)
     return 0;
 }
 
-/* The host passes addresses; a range outside linear memory would trap on
-** the first read, so it is refused with an err instead. */
-static int in_memory(uint32_t ptr, uint32_t len)
-{
-    uint64_t end = (uint64_t)ptr + len;
-    return end <= (uint64_t)__builtin_wasm_memory_size(0) * 65536u;
-}
-
 /* A new str from host bytes, or NULL with *error set to an err of `kind`. */
 static PyObject *decode(uint32_t ptr, uint32_t len, const char *kind, const char *what,
                         reactor_record **error)
 {
-    if (!in_memory(ptr, len)) {
+    if (!reactor_in_memory(ptr, len)) {
         *error = reactor_record_error(kind, what);
         return NULL;
     }
@@ -134,7 +128,7 @@ static PyObject *decode_name(uint32_t ptr, uint32_t len, reactor_record **error)
         *error = reactor_record_error("InvalidName", "the name is empty");
         return NULL;
     }
-    if (in_memory(ptr, len) && memchr((const void *)(uintptr_t)ptr, '\0', len) != NULL) {
+    if (reactor_in_memory(ptr, len) && memchr((const void *)(uintptr_t)ptr, '\0', len) != NULL) {
         *error = reactor_record_error("InvalidName", "the name holds a NUL byte");
         return NULL;
     }
@@ -165,26 +159,32 @@ static reactor_record *record_from_result(PyObject *result)
     return record;
 }
 
+/* The payload of `op` as a str, or NULL with *error set; NULL with no
+** error for an op that has none. */
+static PyObject *decode_payload(reactor_op op, uint32_t ptr, uint32_t len, reactor_record **error)
+{
+    const char *kind = payload_kind(op);
+    if (kind == NULL)
+        return NULL;
+    const char *what = op == REACTOR_APPLY_LAMBDA || op == REACTOR_APPLY_DEF
+        ? "the args are not valid UTF-8 or out of bounds"
+        : "the code is not valid UTF-8 or out of bounds";
+    return decode(ptr, len, kind, what, error);
+}
+
 static reactor_record *call_python(reactor_op op, uint32_t name_ptr, uint32_t name_len,
                                    uint32_t payload_ptr, uint32_t payload_len)
 {
     reactor_record *error = NULL;
     if (load_entry_points(&error) != 0)
         return error;
-    PyObject *name = decode_name(name_ptr, name_len, &error);
-    if (name == NULL)
+    PyObject *name = NULL; /* run has none */
+    if (op != REACTOR_RUN && (name = decode_name(name_ptr, name_len, &error)) == NULL)
         return error;
-    const char *kind = payload_kind(op);
-    PyObject *payload = NULL;
-    if (kind != NULL) {
-        const char *what = op <= REACTOR_REGISTER_MODULE
-            ? "the code is not valid UTF-8 or out of bounds"
-            : "the args are not valid UTF-8 or out of bounds";
-        payload = decode(payload_ptr, payload_len, kind, what, &error);
-        if (payload == NULL) {
-            Py_DECREF(name);
-            return error;
-        }
+    PyObject *payload = decode_payload(op, payload_ptr, payload_len, &error);
+    if (error != NULL) {
+        Py_XDECREF(name);
+        return error;
     }
     if (op == REACTOR_APPLY_LAMBDA || op == REACTOR_APPLY_DEF) {
         reactor_record *record = reactor_apply_fast(op, name, payload);
@@ -194,9 +194,14 @@ static reactor_record *call_python(reactor_op op, uint32_t name_ptr, uint32_t na
             return record;
         }
     }
-    PyObject *argv[2] = {name, payload};
-    PyObject *result = PyObject_Vectorcall(entry_points[op], argv, payload != NULL ? 2 : 1, NULL);
-    Py_DECREF(name);
+    PyObject *argv[2];
+    size_t argc = 0;
+    if (name != NULL)
+        argv[argc++] = name;
+    if (payload != NULL)
+        argv[argc++] = payload;
+    PyObject *result = PyObject_Vectorcall(entry_points[op], argv, argc, NULL);
+    Py_XDECREF(name);
     Py_XDECREF(payload);
     return record_from_result(result);
 }
@@ -204,9 +209,6 @@ static reactor_record *call_python(reactor_op op, uint32_t name_ptr, uint32_t na
 reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len,
                              uint32_t payload_ptr, uint32_t payload_len)
 {
-    const char *why;
-    if (reactor_python_start(&why) != 0)
-        return reactor_record_error("InitError", why);
     reactor_record *record = call_python(op, name_ptr, name_len, payload_ptr, payload_len);
     reactor_python_flush();
     reactor_frozen_release();

@@ -1,7 +1,8 @@
 /*
 ** An optional cap on the guest's linear memory, set by the host through the
-** export `set_memory_limit` (an extension of ABI version 1; hosts that do not
-** know it never call it, and nothing changes for them).
+** export `set_memory_limit` (optional in ABI version 2, an extension of
+** version 1; hosts that do not know it never call it, and nothing changes
+** for them).
 **
 ** wasi-libc's dlmalloc grows the heap only through sbrk, and the link wraps
 ** sbrk (-Wl,--wrap=sbrk), so growth past the cap fails the way an exhausted
@@ -10,6 +11,8 @@
 ** linear memory: the 8 MiB stack, static data and (for the snapshot) the
 ** heap the snapshot starts with.
 */
+#include "reactor.h"
+
 #include <errno.h>
 #include <stdint.h>
 
@@ -31,10 +34,12 @@ void *__wrap_sbrk(intptr_t increment)
 }
 
 /* Sets the cap in MiB (0 or negative: none) and returns the cap now in
-** force. A cap below what is already in use stops further growth only. */
+** force. A cap below what is already in use stops further growth only.
+** While host.call runs, exports change nothing (ABI.md): the cap stays. */
 __attribute__((export_name("set_memory_limit")))
 int32_t set_memory_limit(int32_t mib)
 {
-    limit_bytes = mib > 0 ? (uint64_t)mib << 20 : 0;
-    return mib > 0 ? mib : 0;
+    if (!reactor_host_busy())
+        limit_bytes = mib > 0 ? (uint64_t)mib << 20 : 0;
+    return (int32_t)(limit_bytes >> 20);
 }

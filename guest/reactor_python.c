@@ -97,6 +97,10 @@ static int start(void)
     }
 
     PyImport_FrozenModules = reactor_frozen_modules;
+    if (PyImport_AppendInittab("_reactor_host", reactor_host_module_init) != 0) {
+        failure = "cannot add the built-in module _reactor_host";
+        return -1;
+    }
     PyConfig config;
     status = configure(&config);
     if (!PyStatus_Exception(status))
@@ -111,12 +115,8 @@ static int start(void)
 
 int reactor_python_start(const char **message)
 {
-    if (state == NOT_STARTED) {
+    if (state == NOT_STARTED)
         state = start() == 0 ? STARTED : FAILED;
-    } else if (state == STARTED && reactor_snapshot_restore() != 0) {
-        state = FAILED;
-        failure = "refreshing the pre-initialized instance failed (see stderr)";
-    }
     *message = failure;
     return state == STARTED ? 0 : -1;
 }

@@ -40,6 +40,9 @@ void __wasilibc_ensure_environ(void);
 ** first call has refreshed what the snapshot froze. Per instance: globals
 ** live in the instance's own memory. */
 static int restore_pending;
+/* A refresh that failed leaves the instance unusable: every later call
+** gets the same InitError. */
+static int restore_failed;
 
 /* fd 0-2 are stdio; preopens follow until the first fd that is not one. */
 static void register_preopens(void)
@@ -103,11 +106,8 @@ static int call_support(const char *function, PyObject *arg)
     return 0;
 }
 
-int reactor_snapshot_restore(void)
+static int restore(void)
 {
-    if (!restore_pending)
-        return 0;
-    restore_pending = 0;
     reactor_process_clock_reset();
     register_preopens();
     PyObject *env = fresh_environment();
@@ -118,6 +118,16 @@ int reactor_snapshot_restore(void)
     int status = call_support("_after_restore", env);
     Py_DECREF(env);
     return status;
+}
+
+int reactor_snapshot_restore(const char **message)
+{
+    if (restore_pending) {
+        restore_pending = 0;
+        restore_failed = restore() != 0;
+    }
+    *message = "refreshing the pre-initialized instance failed (see stderr)";
+    return restore_failed ? -1 : 0;
 }
 
 /* The stack below the running frame still holds whatever start-up left

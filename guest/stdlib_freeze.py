@@ -142,7 +142,8 @@ def main():
     ap.add_argument("--manifest", required=True, help="text file listing the frozen modules")
     ap.add_argument("--sysconfig", help="NAME=PATH of the sysconfig data module")
     ap.add_argument("--preload-from", help="NAME=PATH of the support module, whose PRELOAD the snapshot "
-                    "imports (to group the modules it loads apart from the others)")
+                    "imports (to group the modules it loads apart from the others); "
+                    "the snapshot is taken to import every --extra module too")
     ap.add_argument("--scrub", action="append", default=[],
                     help="a build directory to replace by %s in the sysconfig data "
                          "(it names the build tree 40 times)" % SCRUBBED_PREFIX)
@@ -164,7 +165,8 @@ def main():
     snapshot = set()
     if args.preload_from:
         name, path = args.preload_from.split("=", 1)
-        snapshot = snapshot_imports(path) | {name}
+        # The project's own modules: the snapshot imports them all.
+        snapshot = snapshot_imports(path) | {spec.split("=", 1)[0] for spec in args.extra}
     modules = []
     for name, path, is_pkg in entries:
         try:
@@ -246,6 +248,11 @@ def pack_groups(modules, snapshot):
     return groups, table
 
 
+# Modules the guest's C half builds in (reactor_host_call.c): the native
+# python has none of them.
+GUEST_BUILTINS = {"_reactor_host"}
+
+
 def snapshot_imports(support):
     """The modules the snapshot will have imported, as the native python of
     the same source imports them: the support module's PRELOAD and its own
@@ -257,7 +264,7 @@ def snapshot_imports(support):
     names = []
     for node in tree.body:
         if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
+            names += [alias.name for alias in node.names if alias.name not in GUEST_BUILTINS]
         elif isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PRELOAD" for t in node.targets):
             names += ast.literal_eval(node.value)
     script = ("import importlib, sys\nfor n in %r: importlib.import_module(n)\n"

@@ -161,8 +161,11 @@ int pyreactor_unregister_module(pyreactor *p, const char *name);
 
 /* The raw JSON-in/JSON-out form: any op with explicit lengths (bytes may
 ** include NUL or invalid UTF-8; the guest answers with an err). `text` is the
-** code for register_*, the args JSON for apply_* (NULL = "[]"), ignored
-** otherwise. `name` is ignored for PYREACTOR_OP_INIT. */
+** code for register_* and run, the args JSON for apply_* (NULL = "[]"),
+** ignored otherwise. `name` is ignored for PYREACTOR_OP_INIT and
+** PYREACTOR_OP_RUN (a code cell: statements run in the instance's
+** __main__, the value of the last one if it is an expression; ABI.md,
+** "Cells"; not replayed after a trap). */
 typedef enum pyreactor_op {
   PYREACTOR_OP_INIT,
   PYREACTOR_OP_REGISTER_LAMBDA,
@@ -172,7 +175,8 @@ typedef enum pyreactor_op {
   PYREACTOR_OP_UNREGISTER_DEF,
   PYREACTOR_OP_APPLY_DEF,
   PYREACTOR_OP_REGISTER_MODULE,
-  PYREACTOR_OP_UNREGISTER_MODULE
+  PYREACTOR_OP_UNREGISTER_MODULE,
+  PYREACTOR_OP_RUN
 } pyreactor_op;
 
 int pyreactor_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
@@ -216,7 +220,7 @@ const char *pyreactor_error_traceback(pyreactor *p);
 unsigned long pyreactor_rebuilds(const pyreactor *p);
 unsigned long pyreactor_replay_failures(const pyreactor *p);
 
-/* The ABI version of the guest (1). */
+/* The ABI version of the guest (2). */
 int pyreactor_abi_version(void);
 
 #ifdef __cplusplus

@@ -259,10 +259,11 @@ function requestOf(line, child) {
     throw new InvalidRequest(`unknown op: ${raw}`);
   }
   const kind = OPS[op];
-  const nameBytes = kind === 'none' ? undefined : stringField(line, fields, 'name');
+  const named = kind !== 'none' && kind !== 'cell'; // run takes code alone
+  const nameBytes = named ? stringField(line, fields, 'name') : undefined;
   const name = nameBytes && nameOf(nameBytes);
-  if (kind !== 'none' && name === undefined) throw new InvalidRequest(`${op} needs "name", a string`);
-  if (kind === 'code') {
+  if (named && name === undefined) throw new InvalidRequest(`${op} needs "name", a string`);
+  if (kind === 'code' || kind === 'cell') {
     const code = stringField(line, fields, 'code');
     if (code === undefined) throw new InvalidRequest(`${op} needs "code", a string`);
     return { op, name, payload: code };

@@ -1,17 +1,22 @@
-// In-thread binding of one python-reactor.wasm instance (ABI version 1),
+// In-thread binding of one python-reactor.wasm instance (ABI version 2),
 // with its WASI layer (wasi/wasi-host.mjs: the sandbox).
 //
 // This is the only file that knows the byte-level contract: alloc/dealloc of
-// input buffers, the 12-byte result records, result_free and host.callback.
+// input buffers, the 12-byte result records, result_free, host.callback and
+// host.call.
 // It runs on whatever thread imports it; reactor.mjs runs it inside a worker
 // (for the bigger native stack), the byte-level tests run it directly.
 
 import { writeSync } from 'node:fs';
 import { WasiHost, ProcExit, SleepInterrupted } from './wasi/wasi-host.mjs';
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
-/** The guest's operations: which export each one calls and what it takes. */
+/**
+ * The guest's operations: which export each one calls and what it takes:
+ * nothing, a name, a name and code, a name and args (apply: a callback
+ * too), or code alone (run: a callback too).
+ */
 export const OPS = Object.freeze({
   init: 'none',
   register_lambda: 'code',
@@ -22,6 +27,7 @@ export const OPS = Object.freeze({
   unregister_module: 'name',
   apply_lambda: 'args',
   apply_def: 'args',
+  run: 'cell',
 });
 
 const RECORD_SIZE = 12;
@@ -128,7 +134,11 @@ export class Guest {
    * @param {WebAssembly.Module} module
    * @param {object} [options] env, preopens, stdin (see wasi/wasi-host.mjs),
    *   stdout, stderr (see makeSink), memoryMb, wakeup (the sleep-interrupt
-   *   cell), onCallback(id, record): observer of every host.callback, for tests.
+   *   cell), onCallback(id, record): observer of every host.callback, for tests,
+   *   hostCall(name, argsText) -> {ok, text}: runs the host function `name`
+   *   for the guest's host.call (synchronously; text is the reply's JSON,
+   *   a value when ok, else an error object {type, message}). Without it,
+   *   every name gets a NoSuchHostFunction error.
    */
   static async create(module, options = {}) {
     const guest = new Guest(options);
@@ -138,6 +148,7 @@ export class Guest {
 
   #wasi = null;
   #onCallback;
+  #hostCall;
   #applyId = 0; // the id of the apply_* running, 0 when none
   #records = null; // what host.callback gave for it: null, a record, or an array of them
   #stray = null; // [[id, record]] given for other ids
@@ -153,6 +164,7 @@ export class Guest {
 
   constructor(options) {
     this.#onCallback = options.onCallback ?? null;
+    this.#hostCall = options.hostCall ?? null;
   }
 
   /** The guest's extension export (docs/guest.md): a cap on linear memory
@@ -176,7 +188,10 @@ export class Guest {
     this.#wasi = wasi;
     const instance = await WebAssembly.instantiate(module, {
       wasi_snapshot_preview1: wasi.imports(module),
-      host: { callback: (id, record) => this.#callback(id, record) },
+      host: {
+        callback: (id, record) => this.#callback(id, record),
+        call: (namePtr, nameLen, argsPtr, argsLen, replyPtr) => this.#call(namePtr, nameLen, argsPtr, argsLen, replyPtr),
+      },
     });
     this.exports = instance.exports;
     wasi.bind(this.exports.memory);
@@ -211,12 +226,69 @@ export class Guest {
   }
 
   /**
+   * The import host.call (ABI.md, "Host functions"): runs the host function
+   * and hands the guest its reply in a buffer the guest allocates. While it
+   * runs the guest answers every export but alloc/dealloc with Busy.
+   */
+  #call(namePtr, nameLen, argsPtr, argsLen, replyPtr) {
+    const name = decoder.decode(this.#guestRange(namePtr, nameLen, 'the name'));
+    const argsText = decoder.decode(this.#guestRange(argsPtr, argsLen, 'the args'));
+    const { ok, text } = this.#reply(name, argsText);
+    // A hostCall that re-entered the guest and trapped it: the guest's
+    // state is lost, so the call waiting here must not go on.
+    if (this.poisoned) throw new GuestTrap(this.poisoned);
+    const bytes = encoder.encode(text);
+    this.#guestRange(replyPtr, 8, 'the reply address');
+    const ptr = this.exports.alloc(bytes.length) >>> 0;
+    if (ptr === 0) {
+      this.#storeReply(replyPtr, 0, 0); // the guest raises MemoryError
+      return 1;
+    }
+    this.#guestRange(ptr, bytes.length, 'alloc\'s buffer for the reply').set(bytes);
+    this.#storeReply(replyPtr, ptr, bytes.length);
+    return ok ? 0 : 1;
+  }
+
+  /** {ok, text} of the host function `name`: hostCall's, or an error reply. */
+  #reply(name, argsText) {
+    if (this.#hostCall === null) {
+      return { ok: false, text: JSON.stringify({ type: 'NoSuchHostFunction', message: `no host function named ${name}` }) };
+    }
+    try {
+      const { ok, text } = this.#hostCall(name, argsText);
+      if (typeof text !== 'string') throw new TypeError('hostCall must return {ok, text} with a string text');
+      return { ok: Boolean(ok), text };
+    } catch (error) {
+      return { ok: false, text: JSON.stringify({ type: 'HostError', message: String(error?.message ?? error) }) };
+    }
+  }
+
+  #storeReply(replyPtr, ptr, len) {
+    this.#memory(replyPtr + 8);
+    this.#view.setUint32(replyPtr, ptr, true);
+    this.#view.setUint32(replyPtr + 4, len, true);
+  }
+
+  /** A view of guest memory [ptr, ptr + len); a range outside it is the
+   *  guest's (or its alloc's) fault, and poisons the instance. */
+  #guestRange(ptr, len, what) {
+    const start = ptr >>> 0;
+    const end = start + (len >>> 0);
+    const memory = this.#memory(end);
+    if (end > memory.byteLength) {
+      this.poisoned = `host.call: ${what} (${start}+${len >>> 0}) lies outside guest memory`;
+      throw new GuestTrap(this.poisoned);
+    }
+    return memory.subarray(start, end);
+  }
+
+  /**
    * Runs one operation and returns {tag: 'ok'|'err', text}, text being the
    * record's JSON exactly as the guest wrote it. Throws GuestTrap when the
    * instance trapped (it is then poisoned for good).
    * @param {string} op a key of OPS
-   * @param {string|Uint8Array} [name]
-   * @param {string|Uint8Array} [payload] code for register_*, args for apply_*
+   * @param {string|Uint8Array} [name] (none for init and run)
+   * @param {string|Uint8Array} [payload] code for register_* and run, args for apply_*
    * @param {(tag: 'ok'|'err', bytes: Uint8Array) => any} [read] what to make
    *   of the result: called with the record's text bytes (a view of guest
    *   memory, valid only during the call) before the record is freed; its
@@ -249,7 +321,7 @@ export class Guest {
     }
     const buffers = [];
     try {
-      const nameBuf = this.#input(name, buffers);
+      const nameBuf = kind === 'cell' ? { ptr: 0, len: 0 } : this.#input(name, buffers);
       const second = kind === 'name' ? nameBuf : this.#input(payload, buffers);
       return this.#invoke(op, kind, nameBuf.ptr, nameBuf.len, second.ptr, second.len, read);
     } catch (error) {
@@ -266,7 +338,7 @@ export class Guest {
 
   /** Calls the export of `op` on inputs already in guest memory. */
   #invoke(op, kind, namePtr, nameLen, payloadPtr, payloadLen, read) {
-    if (kind === 'args') return this.#apply(op, namePtr, nameLen, payloadPtr, payloadLen, read);
+    if (kind === 'args' || kind === 'cell') return this.#apply(op, kind, namePtr, nameLen, payloadPtr, payloadLen, read);
     let record;
     try {
       record = kind === 'name' ? this.exports[op](namePtr, nameLen)
@@ -277,27 +349,39 @@ export class Guest {
     return this.#takeRecord(record, read);
   }
 
-  #apply(op, namePtr, nameLen, argsPtr, argsLen, read) {
+  /** apply_* (kind 'args') or run ('cell', no name): a call whose record
+   *  comes through host.callback as well. One may run inside another's
+   *  host.call (it gets Busy), so the outer one's state is kept aside. */
+  #apply(op, kind, namePtr, nameLen, argsPtr, argsLen, read) {
     this.#nextId = (this.#nextId % 0x7fffffff) + 1; // positive i32, never 0
     const id = this.#nextId;
+    const outerId = this.#applyId;
+    const outerRecords = this.#records;
+    const outerStray = this.#stray;
     this.#applyId = id;
     this.#records = null;
     this.#stray = null;
     let record;
+    let records;
+    let stray;
     try {
-      record = this.exports[op](id, namePtr, nameLen, argsPtr, argsLen);
+      record = kind === 'cell' ? this.exports.run(id, argsPtr, argsLen)
+        : this.exports[op](id, namePtr, nameLen, argsPtr, argsLen);
     } catch (error) {
       throw this.#trapped(error, op);
     } finally {
-      this.#applyId = 0;
+      records = this.#records;
+      stray = this.#stray;
+      this.#applyId = outerId;
+      this.#records = outerRecords;
+      this.#stray = outerStray;
     }
-    const records = this.#records;
-    if (records !== record || this.#stray !== null) {
+    if (records !== record || stray !== null) {
       // Freeing nothing: we cannot tell which records are real.
       const got = records === null ? [] : Array.isArray(records) ? records : [records];
       this.poisoned = `ABI violation in ${op}: returned record ${record}, ` +
         `callback got ${JSON.stringify(got)} for id ${id}` +
-        (this.#stray ? ` and ${JSON.stringify(this.#stray)} for other ids` : '');
+        (stray ? ` and ${JSON.stringify(stray)} for other ids` : '');
       throw new GuestTrap(this.poisoned);
     }
     return this.#takeRecord(record, read);

@@ -82,10 +82,12 @@ export type Op =
   | 'init'
   | 'register_lambda' | 'register_def' | 'register_module'
   | 'unregister_lambda' | 'unregister_def' | 'unregister_module'
-  | 'apply_lambda' | 'apply_def';
+  | 'apply_lambda' | 'apply_def'
+  | 'run';
 
-/** What each op takes besides its name: 'none' (init), 'name', 'code' or 'args'. */
-export const OPS: Readonly<Record<Op, 'none' | 'name' | 'code' | 'args'>>;
+/** What each op takes: 'none' (init), 'name', 'code' or 'args' with a name,
+ *  'cell' (run: code and no name). */
+export const OPS: Readonly<Record<Op, 'none' | 'name' | 'code' | 'args' | 'cell'>>;
 
 /** A result record exactly as the guest wrote it. */
 export interface RawResult {
@@ -148,6 +150,12 @@ export abstract class ReactorCalls {
   /** Args as JSON text, result as the guest's text. Rejects only for a trap. */
   applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
   applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  /**
+   * Runs a code cell in the instance's own __main__ (ABI.md, "Cells"): the
+   * value of its last statement if that is an expression, else null.
+   * Cells are not replayed into an instance rebuilt after a trap.
+   */
+  run(code: GuestText): Promise<unknown>;
   abstract call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
 }
 

@@ -153,8 +153,8 @@ function put(request, field, value) {
 function requestLine({ op, name, payload }) {
   const kind = OPS[op];
   const request = { op };
-  if (kind !== 'none') put(request, 'name', name);
-  if (kind === 'code') put(request, 'code', payload);
+  if (kind !== 'none' && kind !== 'cell') put(request, 'name', name);
+  if (kind === 'code' || kind === 'cell') put(request, 'code', payload);
   else if (kind === 'args') put(request, 'args_text', payload);
   return JSON.stringify(request);
 }

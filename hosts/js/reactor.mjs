@@ -104,7 +104,7 @@ function payloadFor(op, value) {
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
     return argsText(value);
   }
-  if (kind === 'code') {
+  if (kind === 'code' || kind === 'cell') {
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
     throw new TypeError(`${op}: code must be a string or Uint8Array`);
   }
@@ -114,7 +114,8 @@ function payloadFor(op, value) {
 function requestFor(op, name, textOrArgs) {
   if (!Object.hasOwn(OPS, op)) throw new TypeError(`unknown op: ${op}`);
   const payload = payloadFor(op, textOrArgs);
-  return { op, name: op === 'init' ? '' : (name ?? ''), payload };
+  const named = OPS[op] !== 'none' && OPS[op] !== 'cell';
+  return { op, name: named ? (name ?? '') : '', payload };
 }
 
 // Phases of a worker, for what a wait that runs out means.
@@ -286,6 +287,8 @@ export class ReactorCalls {
   async applyDef(name, args = []) { return this.#value('apply_def', name, argsText(args)); }
   applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
   applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
+  /** Runs a code cell in the instance's __main__; its last expression's value. */
+  run(code) { return this.#value('run', undefined, code); }
 
   async #value(op, name, payload) {
     return valueOf(await this.call(op, name, payload));

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { KIND_NONE, KIND_NAME, KIND_CODE, KIND_ARGS } op_kind;
+/* KIND_CELL: code and no name (run). */
+typedef enum { KIND_NONE, KIND_NAME, KIND_CODE, KIND_ARGS, KIND_CELL } op_kind;
 
 static op_kind kind_of(pyreactor_op op)
 {
@@ -22,6 +23,7 @@ static op_kind kind_of(pyreactor_op op)
   case PYREACTOR_OP_REGISTER_MODULE: return KIND_CODE;
   case PYREACTOR_OP_APPLY_LAMBDA:
   case PYREACTOR_OP_APPLY_DEF: return KIND_ARGS;
+  case PYREACTOR_OP_RUN: return KIND_CELL;
   default: return KIND_NAME;
   }
 }
@@ -95,13 +97,13 @@ static int fields_of(json_span obj, batch_request *req)
   op_kind kind = kind_of(req->op);
   const char *op = pyreactor_op_name(req->op);
   json_span v;
-  if (kind != KIND_NONE) {
+  if (kind != KIND_NONE && kind != KIND_CELL) {
     if (!json_object_get(obj, "name", &v) || json_type_of(v) != JSON_STRING)
       return invalid(req, "%.*s needs \"name\", a string", op, strlen(op));
     if ((rc = decode_member(v, &req->name, &req->name_len)) != BATCH_OK)
       return rc;
   }
-  if (kind == KIND_CODE) {
+  if (kind == KIND_CODE || kind == KIND_CELL) {
     if (!json_object_get(obj, "code", &v) || json_type_of(v) != JSON_STRING)
       return invalid(req, "%.*s needs \"code\", a string", op, strlen(op));
     return decode_member(v, &req->text, &req->text_len);

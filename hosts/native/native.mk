@@ -42,7 +42,7 @@ NATIVE_LIBS := -lpthread -lm
 
 NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c wasm_memory_image.c \
   wasi_mem.c wasi_fd_table.c wasi_fs.c wasi_path.c wasi_clock_random.c \
-  wasi_env_proc.c wasi_link.c json_reader.c json_writer.c batch_request.c \
+  wasi_env_proc.c wasi_link.c host_call.c json_reader.c json_writer.c batch_request.c \
   pyreactor_instance.c pyreactor_calls.c pyreactor_result.c pyreactor_testing.c)
 NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*.h)
 NATIVE_LIB_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)

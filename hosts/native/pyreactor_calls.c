@@ -1,5 +1,5 @@
 /*
-** pyreactor_calls.c -- the nine calls of the contract.
+** pyreactor_calls.c -- the calls of the contract.
 **
 ** One call = one job run on the guest stack inside guest_call: copy the
 ** inputs into guest memory (alloc), call the export, copy the result text
@@ -29,14 +29,14 @@ typedef struct job {
 
 static bool op_has_name(pyreactor_op op)
 {
-  return op != PYREACTOR_OP_INIT;
+  return op != PYREACTOR_OP_INIT && op != PYREACTOR_OP_RUN;
 }
 
 static bool op_has_text(pyreactor_op op)
 {
   return op == PYREACTOR_OP_REGISTER_LAMBDA || op == PYREACTOR_OP_REGISTER_DEF ||
          op == PYREACTOR_OP_REGISTER_MODULE || op == PYREACTOR_OP_APPLY_LAMBDA ||
-         op == PYREACTOR_OP_APPLY_DEF;
+         op == PYREACTOR_OP_APPLY_DEF || op == PYREACTOR_OP_RUN;
 }
 
 static bool op_is_apply(pyreactor_op op)
@@ -44,9 +44,15 @@ static bool op_is_apply(pyreactor_op op)
   return op == PYREACTOR_OP_APPLY_LAMBDA || op == PYREACTOR_OP_APPLY_DEF;
 }
 
+/* apply_* and run deliver their record through host.callback too. */
+static bool op_calls_back(pyreactor_op op)
+{
+  return op_is_apply(op) || op == PYREACTOR_OP_RUN;
+}
+
 static bool op_is_registration(pyreactor_op op)
 {
-  return op != PYREACTOR_OP_INIT && !op_is_apply(op);
+  return op != PYREACTOR_OP_INIT && !op_calls_back(op);
 }
 
 static uint8_t *guest_bytes(pyreactor *p, uint32_t ptr, uint64_t len)
@@ -115,10 +121,13 @@ static uint32_t export_call(job *j, uint32_t name, uint32_t text)
   case PYREACTOR_OP_UNREGISTER_MODULE: return Z_python_reactorZ_unregister_module(g, name, nl);
   case PYREACTOR_OP_APPLY_LAMBDA:
   case PYREACTOR_OP_APPLY_DEF:
+  case PYREACTOR_OP_RUN:
     h->expect_id = j->p->next_id++;
     h->calls = 0;
     h->record = 0;
     h->id_mismatch = false;
+    if (j->op == PYREACTOR_OP_RUN)
+      return Z_python_reactorZ_run(g, h->expect_id, text, tl);
     if (j->op == PYREACTOR_OP_APPLY_LAMBDA)
       return Z_python_reactorZ_apply_lambda(g, h->expect_id, name, nl, text, tl);
     return Z_python_reactorZ_apply_def(g, h->expect_id, name, nl, text, tl);
@@ -134,12 +143,12 @@ static uint32_t call_export(job *j, uint32_t name, uint32_t text)
   return rec;
 }
 
-/* For apply_*: host.callback came exactly once, with our id and the record
-** the export returned. */
+/* For apply_* and run: host.callback came exactly once, with our id and
+** the record the export returned. */
 static const char *callback_problem(const job *j, uint32_t rec)
 {
   const struct Z_host_instance_t *h = &j->p->host;
-  if (!op_is_apply(j->op))
+  if (!op_calls_back(j->op))
     return NULL;
   if (h->calls != 1)
     return h->calls == 0 ? "apply returned without calling host.callback"
@@ -324,7 +333,7 @@ static int misuse(pyreactor *p, const char *why)
 static int check_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
                       const char *text, size_t text_len)
 {
-  if ((unsigned)op > PYREACTOR_OP_UNREGISTER_MODULE)
+  if ((unsigned)op > PYREACTOR_OP_RUN)
     return misuse(p, "unknown op");
   if (op_has_name(op) && name == NULL)
     return misuse(p, "name is NULL");

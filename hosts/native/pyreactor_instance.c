@@ -385,5 +385,5 @@ unsigned long pyreactor_replay_failures(const pyreactor *p)
 
 int pyreactor_abi_version(void)
 {
-  return 1;
+  return 2;
 }

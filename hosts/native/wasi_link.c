@@ -6,7 +6,8 @@
 ** list is the whole import surface of the guest: a function missing here is
 ** a link error, a function with the wrong signature a compile error (the
 ** generated header declares them all). Nothing else in the host is
-** reachable from the guest, apart from host.callback (pyreactor_instance.c).
+** reachable from the guest, apart from host.callback (pyreactor_instance.c)
+** and host.call (host_call.c).
 ** Each entry goes through CALL, which tells guest_call.c that host code runs.
 */
 #include "guest_call.h"

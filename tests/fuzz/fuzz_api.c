@@ -526,9 +526,9 @@ static void act_names(const op *o)
   }
   int x = o->text.n > 0 ? (signed char)o->text.p[0] : -1;
   const char *n = pyreactor_op_name((pyreactor_op)x);
-  if ((n != NULL) != (x >= 0 && x <= PYREACTOR_OP_UNREGISTER_MODULE))
+  if ((n != NULL) != (x >= 0 && x <= PYREACTOR_OP_RUN))
     fail("op_name(%d) is %s", x, n ? n : "NULL");
-  if (pyreactor_errstr(x) == NULL || pyreactor_abi_version() != 1)
+  if (pyreactor_errstr(x) == NULL || pyreactor_abi_version() != 2)
     fail("errstr or abi_version");
 }
 
@@ -618,7 +618,8 @@ static void act_batch(const op *o)
     char *line = batch_invalid_line(req.error, &len);
     check_line(line, len, "invalid_line");
   } else if (rc == BATCH_OK) {
-    if ((unsigned)req.op > PYREACTOR_OP_UNREGISTER_MODULE || (req.op != PYREACTOR_OP_INIT && req.name == NULL))
+    if ((unsigned)req.op > PYREACTOR_OP_RUN ||
+        (req.op != PYREACTOR_OP_INIT && req.op != PYREACTOR_OP_RUN && req.name == NULL))
       fail("a parsed request without op or name");
     int protected = req.name != NULL && req.name_len >= 6 && memcmp(req.name, "__fuzz", 6) == 0;
     if (!protected) {

@@ -46,16 +46,18 @@ test('exports and abi_version match ABI.md', async () => {
     abi_version: 0, alloc: 1, dealloc: 2, result_free: 1, init: 0,
     register_lambda: 4, register_def: 4, register_module: 4,
     unregister_lambda: 2, unregister_def: 2, unregister_module: 2,
-    apply_lambda: 5, apply_def: 5,
+    apply_lambda: 5, apply_def: 5, run: 3, set_memory_limit: 1,
   };
   for (const [name, length] of Object.entries(arity)) {
     assert.equal(typeof guest.exports[name], 'function', name);
     assert.equal(guest.exports[name].length, length, name);
   }
   assert.ok(guest.exports.memory instanceof WebAssembly.Memory);
-  assert.equal(guest.exports.abi_version(), 1);
+  assert.equal(guest.exports.abi_version(), 2);
   const imports = WebAssembly.Module.imports(await wasmModule());
-  const foreign = imports.filter((i) => i.module !== 'wasi_snapshot_preview1' && !(i.module === 'host' && i.name === 'callback'));
+  const host = imports.filter((i) => i.module === 'host').map((i) => i.name).sort();
+  assert.deepEqual(host, ['call', 'callback']);
+  const foreign = imports.filter((i) => i.module !== 'wasi_snapshot_preview1' && i.module !== 'host');
   assert.deepEqual(foreign, []);
 });
 

@@ -103,7 +103,7 @@ static void case_misuse(void)
   T_CHECK("still works", pyreactor_init(p) == PYREACTOR_OK, "after misuse");
   uint32_t version = 0;
   T_CHECK("abi_version", pyreactor_testing_raw_export(p, "abi_version", NULL, 0, &version) == PYREACTOR_OK &&
-                             version == 1 && pyreactor_abi_version() == 1,
+                             version == 2 && pyreactor_abi_version() == 2,
           "abi_version export says %u", version);
   pyreactor_close(p);
 

@@ -1,17 +1,34 @@
 """The Python half of the reactor: registries and the semantics of ABI.md.
 
-Frozen into the guest as the module `_reactor`. The C half (reactor_*.c)
-checks the bytes that cross the wasm boundary, turns them into str objects,
-calls the functions below, and copies the text they return into a result
-record. Every entry point returns `(ok, utf8_bytes)`: it never raises,
-because any exception that escaped would have to be turned into JSON by C.
+Frozen into the guest as the module `_reactor` (the public module `reactor`,
+guest/reactor.py, is a facade over the host-call part of it). The C half
+(reactor_*.c) checks the bytes that cross the wasm boundary, turns them into
+str objects, calls the functions below, and copies the text they return
+into a result record. Every entry point returns `(ok, utf8_bytes)`: it never
+raises, because any exception that escaped would have to be turned into JSON
+by C.
 """
+import ast
 import builtins
 import functools
 import json
 import sys
 import traceback
 import types
+
+import _reactor_host  # built into the guest by reactor_host_call.c
+
+# What the C half looks up here by name, per file: renaming one of these
+# breaks the guest at its first call (tests/vectors/reactor_module.jsonl
+# checks that each exists).
+_USED_BY_C = {
+    "reactor_calls.c": ("register_lambda", "register_def", "register_module",
+                        "unregister_lambda", "unregister_def", "unregister_module",
+                        "apply_lambda", "apply_def", "run"),
+    "reactor_apply.c": ("_lambdas", "_defs", "_scan", "_c_encode", "_encode_error",
+                        "_error_bytes", "_await"),
+    "reactor_snapshot.c": ("_preload", "_after_restore"),
+}
 
 _lambdas = {}
 _defs = {}
@@ -52,15 +69,41 @@ class AbiError(Exception):
         self.kind = kind
 
 
+class HostError(Exception):
+    """The error reply of a host function (ABI.md, "Host functions"), public
+    as reactor.HostError: `.type` is the kind the host gave
+    (NoSuchHostFunction, HostError, ...), `.message` its message, which is
+    also what str() gives. Uncaught, it becomes an err of that type."""
+
+    def __init__(self, message="", type="HostError"):
+        super().__init__(message, type)
+        self.message = str(message)
+        self.type = str(type)
+
+    def __str__(self):
+        return self.message
+
+
+HostError.__module__ = "reactor"
+
 _OWN_FILE = "<frozen _reactor>"
+# The frames of the event loop that runs an awaitable result (_await):
+# between _await and the user's coroutine, in every such traceback.
+_LOOP_FRAMES = {
+    ("<frozen asyncio.base_events>", "run_until_complete"),
+    ("<frozen asyncio.base_events>", "run_forever"),
+    ("<frozen asyncio.base_events>", "_run_once"),
+    ("<frozen asyncio.events>", "_run"),
+}
 
 
 def _without_own_frames(te):
-    """Drops this module's frames from a TracebackException and the ones it
-    chains to (a finite tree: TracebackException breaks cycles itself), so
-    users see their code, not the reactor's."""
+    """Drops this module's frames and the event loop's from a
+    TracebackException and the ones it chains to (a finite tree:
+    TracebackException breaks cycles itself), so users see their code, not
+    the reactor's."""
     te.stack = traceback.StackSummary.from_list(
-        [f for f in te.stack if f.filename != _OWN_FILE])
+        [f for f in te.stack if f.filename != _OWN_FILE and (f.filename, f.name) not in _LOOP_FRAMES])
     for chained in (te.__cause__, te.__context__):
         if chained is not None:
             _without_own_frames(chained)
@@ -80,8 +123,9 @@ def error_text(exc):
         formatted = "".join(te.format())
     except BaseException:
         formatted = ""
-    return _encode({"type": type(exc).__name__, "message": message,
-                    "traceback": formatted})
+    # A host's error keeps the host's kind, as ABI.md has it.
+    kind = str(exc.type) if isinstance(exc, HostError) else type(exc).__name__
+    return _encode({"type": kind, "message": message, "traceback": formatted})
 
 
 def _error_bytes(exc):
@@ -217,6 +261,8 @@ def _apply(registry, name, args_text):
         else:
             raise AbiError("InvalidArgs", "args must be a JSON array or object, not %s"
                            % type(args).__name__)
+        if _is_awaitable(value):
+            value = _await(value)
         try:
             data = "".join(_c_encode(value, 0)).encode("utf-8")
         except BaseException as exc:
@@ -228,6 +274,87 @@ def _apply(registry, name, args_text):
         # (Leaving the clause unbinds exc, which breaks the frame <-> traceback cycle.)
         return False, _error_bytes(exc)
     return True, data
+
+
+# Awaitable results (ABI.md, "Awaitables"). What counts is what `await`
+# takes: a type with __await__ (coroutines, Futures, Tasks, user classes),
+# checked in C so that reactor_apply.c's warm path and _apply agree.
+_is_awaitable = _reactor_host.is_awaitable
+_loop = None
+
+
+def _await(awaitable):
+    """Runs `awaitable` to completion on the instance's event loop and
+    returns its value (or raises what it raised). The loop is made at first
+    use, so never in the snapshot, and kept: tasks a call leaves running go
+    on in later calls, and asyncio objects bound to it stay usable."""
+    global _loop
+    loop = _loop
+    if loop is None or loop.is_closed():
+        loop = _loop = _new_loop()
+    return loop.run_until_complete(awaitable)
+
+
+def _new_loop():
+    import asyncio
+    import selectors
+
+    class Selector(selectors.DefaultSelector):
+        """WASI's poll fails with ENOTSUP ("[Errno 58] Not supported") when
+        asked to wait forever for nothing, which is what a loop does when
+        its coroutine waits for something that cannot happen (a future no
+        one resolves): the guest has one thread and no loop-wide fd, so
+        nothing could wake it. That gets a message that says so."""
+
+        def select(self, timeout=None):
+            if (timeout is None or timeout < 0) and not self.get_map():
+                raise RuntimeError("the awaitable can never finish: it waits, and the event "
+                                   "loop has no timer or file left that could wake it")
+            return super().select(timeout)
+
+    return asyncio.SelectorEventLoop(Selector())
+
+
+# Code cells (ABI.md, "Cells"): statements run in the instance's __main__,
+# kept here in case user code takes it out of sys.modules.
+_main = sys.modules["__main__"].__dict__
+_cells = 0
+# Top-level await is allowed, as in a notebook: the code then compiles to
+# a coroutine (CO_COROUTINE), which runs on the loop above.
+_CELL_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_CO_COROUTINE = 0x80
+
+
+def _run_code(code):
+    value = eval(code, _main)
+    if code.co_flags & _CO_COROUTINE:
+        value = _await(value)
+    return value
+
+
+def _run_cell(code):
+    """The statements of `code`, then the value of the last one if it is an
+    expression (awaited if awaitable), else None, as JSON. What ran before
+    a failure stays bound."""
+    global _cells
+    _cells += 1
+    filename = "<cell %d>" % _cells
+    tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST | _CELL_FLAGS)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    if tree.body:
+        _run_code(compile(tree, filename, "exec", _CELL_FLAGS))
+    value = None
+    if last is not None:
+        value = _run_code(compile(ast.Expression(last.value), filename, "eval", _CELL_FLAGS))
+        if _is_awaitable(value):
+            value = _await(value)
+    try:
+        return _encode(value)
+    except BaseException as exc:
+        error = _encode_error(exc)
+        if error is exc:
+            raise
+        raise error from None
 
 
 def _encode_error(exc):
@@ -251,6 +378,55 @@ def unregister_def(name): return _guarded(_unregister, _defs, "def", name)
 def unregister_module(name): return _guarded(_unregister_module, name)
 apply_lambda = functools.partial(_apply, _lambdas)  # no frame of its own
 apply_def = functools.partial(_apply, _defs)
+def run(code): return _guarded(_run_cell, code)
+
+
+# Host functions (ABI.md, "Host functions"), public through the module
+# `reactor`. reactor_host_call.c moves the bytes; the JSON is done here.
+_host_call = _reactor_host.call
+_HOST_VALUE = 0
+
+
+def call_host(name, /, *args, **kwargs):
+    """Calls the host function `name` with the positional arguments as a
+    JSON array or the keyword arguments as a JSON object (not both), and
+    returns its reply, decoded from JSON. Raises HostError when the host
+    replies with an error."""
+    if args and kwargs:
+        raise TypeError("call_host() sends positional or keyword arguments, not both")
+    if not isinstance(name, str):
+        raise TypeError("a host function's name is a str, not %s" % type(name).__name__)
+    try:
+        status, reply = _host_call(name, _encode(kwargs if kwargs else args))
+    except RuntimeError as exc:  # the host broke the protocol of host.call
+        raise HostError(str(exc)) from None
+    try:
+        value = _decode(reply.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError
+        raise HostError("the host's reply is not valid JSON: %s" % exc) from None
+    if status == _HOST_VALUE:
+        return value
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        raise HostError(value.get("message", ""), value["type"])
+    raise HostError("the host's error reply is not an object with a \"type\": %.200s"
+                    % reply.decode("utf-8"))
+
+
+class _Host:
+    """reactor.host: `host.NAME(...)` is `call_host("NAME", ...)`."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # copy, pickle and inspect probe these
+        return functools.partial(call_host, name)
+
+    def __repr__(self):
+        return "<reactor.host>"
+
+
+host = _Host()
 
 
 def abi_error(kind, message):
@@ -324,6 +500,7 @@ def _preload():
     import importlib
     for name in PRELOAD:
         importlib.import_module(name)
+    import reactor  # noqa: F401 (the guest's own: not in PRELOAD, which the native python imports)
     # Deterministic snapshot bytes; every instance reseeds in _after_restore.
     sys.modules["random"].seed(0)
     # Cyclic garbage of the imports freed now, while the C side zeroes what
