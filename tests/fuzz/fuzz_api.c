@@ -393,7 +393,8 @@ static void act_misuse(const op *o)
   const char *t = o->text.p;
   switch (k % 5) {
   case 0:
-    expect_misuse(pyreactor_call(P, (pyreactor_op)(9 + k / 5), o->name.p, o->name.n, t, o->text.n),
+    expect_misuse(pyreactor_call(P, (pyreactor_op)(PYREACTOR_OP_RUN + 1 + k / 5), o->name.p,
+                                 o->name.n, t, o->text.n),
                   "unknown op");
     break;
   case 1:
