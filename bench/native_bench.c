@@ -12,6 +12,15 @@
 **                         JSON text out), time per call
 **       noop N            N pyreactor_init calls on the initialized instance:
 **                         the cost of crossing into the guest and back
+**       hostcall N        a host-call round trip: one apply_def whose loop
+**                         calls the trivial host function `nop` N times
+**                         (reactor.call_host('nop'), the reply `null`),
+**                         minus one whose same loop calls a Python function
+**                         instead (the def's own cost), per call
+**       hostpart N        the host's part of it: the loop calling the
+**                         guest's raw _reactor_host.call('nop', '[]') (no
+**                         JSON made or decoded in Python), minus the same
+**                         loop calling Python, per call
 **       cold              pyreactor_open -> register_def -> first apply_def
 **                         of a new instance (then closed, untimed)
 **       reset             the same with pyreactor_reset of a used instance
@@ -26,6 +35,7 @@
 
 #include "pyreactor.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +47,15 @@
 #define ECHO_ARGS "[\"hello, world\"]"
 #define ECHO_RESULT "\"hello, world\""
 #define MAX_INSTANCES 1000
+/* Two loops alike but for what they call: the host, or Python. */
+#define HOSTBENCH_CODE                                                      \
+  "import reactor, _reactor_host\n"                                         \
+  "_host, _raw = reactor.call_host, _reactor_host.call\n"                    \
+  "def _python(name, args=None):\n    return None\n"                          \
+  "def host(n):\n    for _ in range(n):\n        _host('nop')\n    return n\n" \
+  "def raw(n):\n    for _ in range(n):\n        _raw('nop', '[]')\n    return n\n" \
+  "def python(n):\n    for _ in range(n):\n        _python('nop')\n    return n\n" \
+  "def python2(n):\n    for _ in range(n):\n        _python('nop', '[]')\n    return n\n"
 
 static double now_ms(void)
 {
@@ -60,13 +79,27 @@ static void die(pyreactor *p, const char *what, int rc)
   exit(1);
 }
 
-static pyreactor *open_instance(void)
+/* The trivial host function: replies null. */
+static int nop(pyreactor_call_ctx *call, const char *name, const char *args, size_t len, void *user)
+{
+  (void)name, (void)args, (void)len, (void)user;
+  return pyreactor_reply_ok(call, "null", 4);
+}
+
+static const pyreactor_host_function host_functions[] = {{"nop", nop, NULL}};
+
+static pyreactor *open_with(const pyreactor_options *o)
 {
   pyreactor *p = NULL;
-  int rc = pyreactor_open(NULL, &p);
+  int rc = pyreactor_open(o, &p);
   if (rc != PYREACTOR_OK)
     die(p, "pyreactor_open", rc);
   return p;
+}
+
+static pyreactor *open_instance(void)
+{
+  return open_with(NULL);
 }
 
 static void check(pyreactor *p, int rc, const char *what)
@@ -164,12 +197,39 @@ static char *read_file(const char *path)
   return buf;
 }
 
+/* One apply of hostbench.`which`(n); its milliseconds. */
+static double time_loop(pyreactor *p, const char *which, long n)
+{
+  char name[32], args[32];
+  snprintf(name, sizeof name, "hostbench.%s", which);
+  snprintf(args, sizeof args, "[%ld]", n);
+  double t0 = now_ms();
+  int rc = pyreactor_apply_def(p, name, args);
+  double t1 = now_ms();
+  check(p, rc, name);
+  return t1 - t0;
+}
+
+/* Per call: the loop `with` minus the loop `without` (its own cost). */
+static void host_calls(pyreactor *p, const char *with, const char *without, long n)
+{
+  double a = time_loop(p, with, n);
+  double b = time_loop(p, without, n);
+  printf("{\"ns_per_call\":%.3f,\"loop_ns\":%.3f,\"python_loop_ns\":%.3f}\n",
+         (a - b) * 1e6 / (double)n, a * 1e6 / (double)n, b * 1e6 / (double)n);
+}
+
 static void serve(const char *kernels_path)
 {
   char *source = read_file(kernels_path);
-  pyreactor *p = open_instance();
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  o.host_functions = host_functions;
+  o.n_host_functions = 1;
+  pyreactor *p = open_with(&o); /* the long-lived one; exposes `nop` */
   check(p, pyreactor_register_module(p, "kernels", source), "register_module kernels");
   check(p, pyreactor_register_def(p, ECHO_NAME, ECHO_CODE), "register_def");
+  check(p, pyreactor_register_module(p, "hostbench", HOSTBENCH_CODE), "register_module hostbench");
   free(source);
   pyreactor *used = open_instance(); /* the one `reset` resets */
   check(used, pyreactor_register_def(used, ECHO_NAME, ECHO_CODE), "register_def");
@@ -212,6 +272,10 @@ static void serve(const char *kernels_path)
       double t1 = now_ms();
       check(p, pyreactor_last_code(p), "noop init");
       printf("{\"ns_per_call\":%.3f}\n", (t1 - t0) * 1e6 / (double)n);
+    } else if (strcmp(cmd, "hostcall") == 0 || strcmp(cmd, "hostpart") == 0) {
+      long n = strtol(arg1, NULL, 10);
+      bool whole = strcmp(cmd, "hostcall") == 0;
+      host_calls(p, whole ? "host" : "raw", whole ? "python" : "python2", n < 1 ? 1 : n);
     } else if (strcmp(cmd, "cold") == 0) {
       cold(-1);
     } else if (strcmp(cmd, "reset") == 0) {

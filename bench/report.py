@@ -400,6 +400,17 @@ def report(R, svg_name):
             % (noop_text("native"), t(cpy_warm_ms)))
     else:
         row("", "native host: warm apply ≤ 2.5 µs", missing("native"), None)
+    # native host, host-call round trip (issue 13)
+    hc = R.get("hostcall", {})
+    if "native" in hc:
+        v = hc["native"]["median"] / 1e3
+        part = hc.get("native-host-part")
+        row("native host call", "native host (issue 13): host-call round trip, a trivial host function called from "
+            "a def, minus the def's own cost ≤ 1 µs", us(v), v <= 1, margin(v, 1, us),
+            "of the %s per `reactor.call_host('nop')`, the host's part (crossing out of the guest, the C API, "
+            "the callback, the reply through the guest's `alloc`: a loop of the guest's raw `_reactor_host.call`) "
+            "is %s; the rest is the guest's Python side (the args' JSON made, the reply decoded)."
+            % (us(v), us(part["median"] / 1e3) if part else "not measured"))
     # native host, 100 instances
     nm = mem.get("native")
     if nm:

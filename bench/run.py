@@ -585,6 +585,8 @@ def main():
             results["warm"] = warm_calls(cfg, jobs_of(spec), "warm calls")
             spec = {"native": ("native", "noop"), "js-api": ("js", "noop-api"), "js-inthread": ("js", "noop-inthread")}
             results["noop"] = warm_calls(cfg, jobs_of(spec), "empty calls", rounds=max(3, cfg["warm_rounds"] // 2))
+            spec = {"native": ("native", "hostcall"), "native-host-part": ("native", "hostpart")}
+            results["hostcall"] = warm_calls(cfg, jobs_of(spec), "host calls", rounds=max(3, cfg["warm_rounds"] // 2))
 
         if "kernels" in parts:
             ksrv = {("js-api" if k == "js" else k): v for k, v in servers.items()}

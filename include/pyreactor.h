@@ -1,7 +1,7 @@
 /*
 ** pyreactor.h -- sandboxed CPython 3.11 as a C library.
 **
-** libpyreactor runs python-reactor.wasm (ABI version 1, see the project's
+** libpyreactor runs python-reactor.wasm (ABI version 2, see the project's
 ** ABI.md), compiled ahead of time to native code through wasm2c, with a WASI
 ** layer of its own that grants the guest nothing unless the embedder says so.
 **
@@ -30,8 +30,9 @@
 ** - Several instances may live in one process.
 ** - One instance is used by one thread at a time: the caller serializes.
 **   Different instances may run on different threads at the same time.
-** - Calling into an instance from inside one of its own sink callbacks is
-**   refused with PYREACTOR_MISUSE; calling a different instance is fine.
+** - Calling into an instance from inside one of its own sink callbacks or
+**   host functions is refused with PYREACTOR_MISUSE; calling a different
+**   instance is fine. Callbacks run on the thread that made the call.
 **
 ** --------------------------------------------------------------- traps --
 ** A trap inside the guest (out-of-bounds access, stack exhaustion, an
@@ -47,6 +48,7 @@
 ** --------------------------------------------------------------- grants --
 ** Nothing is visible to the guest unless granted in pyreactor_options: no
 ** host file or directory, no environment variable, no socket, no process.
+** Host functions are the embedder's own choice too (see "host functions").
 ** Granted directories cannot be escaped (no "..", absolute path or symlink
 ** leads outside); a read-only grant refuses every write. Only regular files
 ** and directories can be opened in a grant (a FIFO, device or socket is
@@ -84,6 +86,21 @@ typedef struct pyreactor pyreactor;
 ** and must not call into the same instance (PYREACTOR_MISUSE). */
 typedef void (*pyreactor_sink)(void *user, const char *data, size_t len);
 
+/* A function of the host that Python code may call; see "host functions"
+** below for the callback's rules. */
+typedef struct pyreactor_call_ctx pyreactor_call_ctx;
+typedef int (*pyreactor_host_fn)(pyreactor_call_ctx *call, const char *name,
+                                 const char *args_json, size_t args_len, void *user);
+
+typedef struct pyreactor_host_function {
+  const char *name;     /* UTF-8, not empty, unique; copied by pyreactor_open.
+                        ** NULL: a dispatcher, called for every name that no
+                        ** other entry has (at most one such entry) */
+  pyreactor_host_fn fn; /* not NULL */
+  void *user;           /* passed to fn as it is; not copied: what it points
+                        ** to must outlive the instance */
+} pyreactor_host_function;
+
 /* One directory grant. */
 typedef struct pyreactor_dir {
   const char *host_path;  /* directory on the host; must exist */
@@ -106,7 +123,10 @@ typedef struct pyreactor_options {
   size_t stack_size;          /* native stack for guest code; 0 = 64 MiB */
   size_t memory_limit;        /* cap on guest memory in bytes; 0 = 4 GiB; below
                               ** the module's own (~17 MiB): PYREACTOR_MISUSE */
-  unsigned timeout_ms;        /* per-call time limit; 0 = none */
+  unsigned timeout_ms;        /* per-call time limit, host functions' time
+                              ** included; 0 = none */
+  const pyreactor_host_function *host_functions; /* n_host_functions of */
+  size_t n_host_functions;    /* them; none: every name is NoSuchHostFunction */
 } pyreactor_options;
 
 void pyreactor_options_init(pyreactor_options *opts);
@@ -120,7 +140,8 @@ void pyreactor_options_init(pyreactor_options *opts);
 ** the caller must pyreactor_close it in every case. PYREACTOR_MISUSE: an
 ** option is wrong (a grant without a host path, a malformed env entry, a
 ** memory_limit below the module's own memory: "memory_limit 5 MiB is below
-** the 17 MiB the module needs"); PYREACTOR_CANTOPEN: the host could not
+** the 17 MiB the module needs", a host function without fn, with an empty
+** or repeated name, or two dispatchers); PYREACTOR_CANTOPEN: the host could not
 ** provide what was asked (a granted directory that cannot be opened). */
 int pyreactor_open(const pyreactor_options *opts, pyreactor **out);
 
@@ -187,6 +208,78 @@ int pyreactor_op_from_name(const char *name, size_t len);
 /* The protocol name of an op; NULL if out of range. */
 const char *pyreactor_op_name(pyreactor_op op);
 
+/* --------------------------------------------------- host functions -- */
+/* Python code in the guest calls functions of its host (ABI.md, "Host
+** functions"):
+**
+**     import reactor
+**     reactor.call_host("lookup", "fr")    # args: the JSON array ["fr"]
+**     reactor.host.lookup(code="fr")       # args: the JSON object {"code":"fr"}
+**
+** The embedder exposes them by name in pyreactor_options.host_functions.
+** A call of a name nobody exposes gets the error reply NoSuchHostFunction,
+** and one whose args are not a UTF-8 JSON array or object (guest code can
+** send anything) gets InvalidArgs; no callback runs for either.
+**
+** The callback. `name` is the name called (NUL-terminated UTF-8; the
+** entry's own copy, or for a dispatcher a copy of the guest's). `args_json`
+** is the call's arguments exactly as the guest sent them, checked: args_len
+** bytes of UTF-8 JSON, an array (positional) or an object (keyword
+** arguments), NUL-terminated, numbers as the guest wrote them (big integers
+** intact). Both belong to the instance and are valid only until the
+** callback returns: copy what you keep. `user` is the entry's.
+**
+** It answers with exactly one reply, pyreactor_reply_ok or
+** pyreactor_reply_error, and returns PYREACTOR_OK. No reply: the guest gets
+** HostError "the host function gave no reply". Returning another code
+** without an error reply (none, or an ok one) makes the reply HostError
+** "the host function failed: <pyreactor_errstr(code)>".
+**
+** Where it runs: on the thread that made the API call (pyreactor_apply_def,
+** ...), during that call, on the instance's own stack (at least 256 KiB of
+** it left), while the guest's Python code waits. It may block, take locks,
+** and call other instances. It must not:
+**  - call into the same instance: a call (pyreactor_apply_def, ...) returns
+**    PYREACTOR_MISUSE with an error of type "Busy" (what the guest itself
+**    answers while host.call runs); pyreactor_reset, pyreactor_close and
+**    pyreactor_set_timeout return PYREACTOR_MISUSE and do nothing;
+**  - longjmp out, or let a C++ exception cross it;
+**  - use `call`, `name` or `args_json` after it returned. (Another thread
+**    may reply for it while it waits for that thread;
+**    pyreactor_call_ms_left answers only on the callback's own thread.)
+**
+** Time: timeout_ms covers the whole call, host functions included. A
+** callback cannot be interrupted: if the limit passes while it runs, the
+** call ends with PYREACTOR_TIMEOUT as soon as it returns (its reply is
+** dropped; the instance is rebuilt and replayed as after a trap). The
+** timer's signal (SIGRTMIN+4) reaches the calling thread at the limit, so a
+** blocking system call in the callback may fail with EINTR then; a
+** callback that waits should bound its waits by pyreactor_call_ms_left.
+**
+** Replay: after a trap or a timeout the registrations are replayed, so a
+** module body that calls a host function calls it again then. */
+
+/* Replies with a value: json[0..len) must be one JSON value in UTF-8
+** (whitespace around it is dropped). The text is copied; the caller keeps
+** json. PYREACTOR_OK when taken. PYREACTOR_MISUSE, changing nothing, when
+** `call` is NULL, already has a reply, or its callback has returned.
+** PYREACTOR_MISUSE also when the text is not UTF-8 JSON (or json is NULL,
+** or longer than 2 GiB): that still counts as the call's one reply, which
+** becomes HostError "the host function's reply is not valid JSON".
+** PYREACTOR_NOMEM: no memory for the copy; the reply becomes MemoryError. */
+int pyreactor_reply_ok(pyreactor_call_ctx *call, const char *json, size_t len);
+
+/* Replies with an error: in the guest, reactor.HostError with this type
+** and message (one not caught reaches the caller of apply as an err of
+** that type). type NULL or "": "HostError"; message NULL: "". Both are
+** NUL-terminated UTF-8 (invalid bytes become U+FFFD), copied. Codes as for
+** pyreactor_reply_ok. */
+int pyreactor_reply_error(pyreactor_call_ctx *call, const char *type, const char *message);
+
+/* Milliseconds left before the call's time limit passes, rounded up: -1 if
+** the call has no limit (or `call` is NULL or finished), 0 once it passed. */
+long pyreactor_call_ms_left(const pyreactor_call_ctx *call);
+
 /* ---------------------------------------------------------- results -- */
 /* The result text of the last call: for OK the JSON value exactly as the
 ** guest produced it (big integers intact), for every other code the JSON
@@ -209,8 +302,9 @@ const char *pyreactor_errmsg(pyreactor *p);
 /* Fields of the last call's error object, decoded from JSON (owned by the
 ** instance). NULL when the last call succeeded or the field is absent. The
 ** type is the Python exception class name ("ZeroDivisionError"), one of the
-** ABI's kinds ("NotRegistered", ...), or a host kind: "Trap", "MemoryError",
-** "Misuse", "InvalidResult". */
+** ABI's kinds ("NotRegistered", ...), a host kind ("Trap", "MemoryError",
+** "Misuse", "Busy", "InvalidResult", "Timeout", "NoSuchHostFunction",
+** "HostError"), or the type a host function replied with. */
 const char *pyreactor_error_type(pyreactor *p);
 const char *pyreactor_error_message(pyreactor *p);
 const char *pyreactor_error_traceback(pyreactor *p);

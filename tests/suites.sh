@@ -24,10 +24,11 @@ suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-sh
 suite hostile-deno-process node tests/js/run-vectors.mjs --name hostile-deno-process --no-shared --vectors tests/hostile -- "${deno_process[@]}" --timeout-ms 20000 --memory-mb 512
 # The sandbox of ABI.md on all six hosts, with and without grants (tests/sandbox/README.md).
 suite sandbox          node tests/sandbox/run.mjs
-suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- build/pyreactor batch
+suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl --vectors ../shared/vectors/v2/run.jsonl --vectors ../shared/vectors/v2/awaitables.jsonl --vectors ../shared/vectors/v2/host.jsonl -- build/pyreactor batch --host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'"
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
-suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
+suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl
 suite native-api         build/native-tests/test_api
+suite native-host-functions build/native-tests/test_host_functions
 suite native-sandbox     build/native-tests/test_sandbox tests/sandbox/probes
 suite native-traps       build/native-tests/test_traps
 suite native-wasi        build/native-tests/test_wasi

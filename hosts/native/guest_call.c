@@ -48,6 +48,8 @@ typedef struct frame {
   volatile sig_atomic_t in_guest; /* between sigsetjmp and fn's return */
   volatile sig_atomic_t in_wasm;  /* wasm code (not host code) is running */
   volatile sig_atomic_t timed_out;
+  bool timed;                     /* timer is armed for this call */
+  timer_t timer;
   uintptr_t seq;                  /* this thread's call number, for timers */
   struct frame *prev;             /* a sink may call another instance */
 #ifdef GUEST_ASAN
@@ -276,8 +278,9 @@ static void install_timeout_handler(void)
 }
 
 /* A one-shot timer that signals this thread, for frame f. */
-static int arm_timeout(frame *f, timer_t *timer)
+static int arm_timeout(frame *f)
 {
+  timer_t *timer = &f->timer;
   pthread_once(&timeout_once, install_timeout_handler);
   if (!timeout_ok)
     return -1;
@@ -333,6 +336,20 @@ void guest_import_leave(void)
 int guest_interrupted(void)
 {
   return tls_frame != NULL && tls_frame->timed_out;
+}
+
+long guest_ms_left(const guest_env *env)
+{
+  frame *f = tls_frame;
+  while (f != NULL && f->env != env)
+    f = f->prev;
+  if (f == NULL || !f->timed)
+    return -1;
+  struct itimerspec left;
+  if (f->timed_out || timer_gettime(f->timer, &left) != 0)
+    return 0;
+  /* A timer that has fired reads as disarmed: all zero. */
+  return (long)left.it_value.tv_sec * 1000 + (left.it_value.tv_nsec + 999999) / 1000000;
 }
 
 /* ----------------------------------------------------- stack switch -- */
@@ -421,12 +438,12 @@ int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
   unsigned char *bottom = env->stack->base + env->stack->guard;
   size_t size = env->stack->total - env->stack->guard;
   tls_frame = &f; /* before the timer: its signal looks the call up */
-  timer_t timer;
-  bool timed = env->timeout_ms > 0;
-  if (timed && arm_timeout(&f, &timer) != 0) {
+  f.timed = false;
+  if (env->timeout_ms > 0 && arm_timeout(&f) != 0) {
     tls_frame = f.prev;
     return GUEST_TRAP_HOST_SETUP;
   }
+  f.timed = env->timeout_ms > 0;
 #ifdef GUEST_ASAN
   __sanitizer_start_switch_fiber(&f.fake_stack, bottom, size);
 #endif
@@ -434,8 +451,8 @@ int guest_call(const guest_env *env, void (*fn)(void *), void *arg)
 #ifdef GUEST_ASAN
   __sanitizer_finish_switch_fiber(f.fake_stack, NULL, NULL);
 #endif
-  if (timed)
-    timer_delete(timer); /* a signal still pending finds no call */
+  if (f.timed)
+    timer_delete(f.timer); /* a signal still pending finds no call */
   tls_frame = f.prev;
   if (rc != 0)
     return GUEST_TRAP_HOST_SETUP;

@@ -87,6 +87,11 @@ void guest_wasm_enter(void);
 void guest_wasm_leave(void);
 int guest_interrupted(void);
 
+/* Milliseconds left, rounded up, before the time limit of the innermost
+** guest call on this thread that runs with `env`: -1 when it has no limit
+** (or there is no such call), 0 once the limit has passed. */
+long guest_ms_left(const guest_env *env);
+
 /* guest_import_enter also traps as stack exhaustion when less than
 ** GUEST_HOST_STACK_MARGIN of the guest stack is left, so host code never
 ** overflows it half-way either. */

@@ -83,6 +83,23 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
   return len;
 }
 
+bool json_utf8_valid(const char *s, size_t n)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    if (u[i] < 0x80) { /* the common case, a byte at a time */
+      i++;
+      continue;
+    }
+    size_t k = utf8_seq(u + i, n - i);
+    if (k == 0)
+      return false;
+    i += k;
+  }
+  return true;
+}
+
 /* The two-character escape of a control character, or 0. */
 static char short_escape(unsigned char c)
 {

@@ -27,6 +27,10 @@ void jbuf_add_json_string(jbuf *b, const char *s, size_t n);
 ** append failed. The buffer is reset. */
 char *jbuf_take(jbuf *b, size_t *len);
 
+/* Whether s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+** code points past U+10FFFF): the JSON reader leaves that to its callers. */
+bool json_utf8_valid(const char *s, size_t n);
+
 /* {"type": type, "message": message} as a new string (free with free). */
 char *json_error_object(const char *type, const char *message, size_t *len);
 

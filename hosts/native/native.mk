@@ -42,13 +42,13 @@ NATIVE_LIBS := -lpthread -lm
 
 NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c wasm_memory_image.c \
   wasi_mem.c wasi_fd_table.c wasi_fs.c wasi_path.c wasi_clock_random.c \
-  wasi_env_proc.c wasi_link.c host_call.c json_reader.c json_writer.c batch_request.c \
+  wasi_env_proc.c wasi_link.c host_call.c host_command.c json_reader.c json_writer.c batch_request.c \
   pyreactor_instance.c pyreactor_calls.c pyreactor_result.c pyreactor_testing.c)
 NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*.h)
 NATIVE_LIB_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
 NATIVE_GEN_H := $(NATIVE_DIR)/python_reactor.h
 NATIVE_GEN_O := $(NATIVE_DIR)/python_reactor.o
-NATIVE_TESTS := test_vectors_api test_sandbox test_traps test_api test_wasi test_json
+NATIVE_TESTS := test_vectors_api test_sandbox test_traps test_api test_wasi test_json test_host_functions
 NATIVE_TEST_BINS := $(NATIVE_TESTS:%=$(NATIVE_TEST_DIR)/%)
 NATIVE_ASAN_BINS := $(NATIVE_ASAN_DIR)/pyreactor $(NATIVE_TESTS:%=$(NATIVE_ASAN_DIR)/%)
 

@@ -382,6 +382,12 @@ int pyreactor_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_
 {
   if (p == NULL)
     return PYREACTOR_MISUSE;
+  if (p->in_host_fn) {
+    /* The guest's own answer to an export called during host.call. */
+    pyr_result_error(p, PYREACTOR_MISUSE, "Busy",
+                     "the instance is busy (called from one of its own host functions)");
+    return PYREACTOR_MISUSE;
+  }
   if (p->busy)
     return misuse(p, "the instance is busy (called from one of its own sinks)");
   int rc = check_call(p, op, name, name_len, text, text_len);

@@ -9,6 +9,7 @@
 ** module named after its stem and prints the JSON result of stem.FUNC.
 */
 #include "batch_request.h"
+#include "host_command.h"
 #include "pyreactor.h"
 
 #include <errno.h>
@@ -50,6 +51,15 @@ static const char usage[] =
   "                           (default and maximum: 4096, the wasm32 limit; the\n"
   "                           module itself needs about 17 to start)\n"
   "  --stack-size-mb N        native stack for guest code (1 to 16384, default 64)\n"
+  "  --host-function NAME=COMMAND\n"
+  "                           expose host function NAME to Python\n"
+  "                           (reactor.call_host): each call runs COMMAND, split\n"
+  "                           into words as a POSIX shell would but run without\n"
+  "                           one, with the args JSON on its stdin; its stdout\n"
+  "                           (JSON, at most 64 MiB) is the reply; an exit status\n"
+  "                           other than 0 or output that is not JSON is a\n"
+  "                           HostError with the start of its stderr. Killed when\n"
+  "                           --timeout-ms passes. Repeatable.\n"
   "  --help                   show this help\n"
   "\n"
   "exit status: 0 ok, 1 the Python call failed (call), 2 bad usage,\n"
@@ -63,6 +73,9 @@ typedef struct cli {
   size_t n_env;
   size_t stack_size, memory_limit;
   unsigned timeout_ms;
+  pyreactor_host_function *fns;
+  host_command *commands; /* fns[i].user is &commands[i] */
+  size_t n_fns;
   const char *pos[4];
   size_t n_pos;
 } cli;
@@ -136,6 +149,35 @@ static int parse_ms(const char *s, unsigned *out)
   return 0;
 }
 
+/* NAME=COMMAND, NAME up to the first '='. */
+static int parse_host_function(const char *spec, cli *c)
+{
+  const char *eq = strchr(spec, '=');
+  if (eq == NULL || eq == spec)
+    return bad_usage("--host-function takes NAME=COMMAND, got \"%s\"", spec);
+  host_command *cmd = &c->commands[c->n_fns];
+  const char *why;
+  int rc = host_command_split(eq + 1, cmd, &why);
+  if (rc == HOST_COMMAND_NOMEM) {
+    fprintf(stderr, "pyreactor: out of memory\n");
+    return EXIT_HOST;
+  }
+  if (rc != HOST_COMMAND_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "--host-function %.600s: the command has %s", spec, why);
+    return bad_usage("%s", msg);
+  }
+  pyreactor_host_function *f = &c->fns[c->n_fns++];
+  f->name = strndup(spec, (size_t)(eq - spec));
+  f->fn = host_command_fn;
+  f->user = cmd;
+  if (f->name == NULL) {
+    fprintf(stderr, "pyreactor: out of memory\n");
+    return EXIT_HOST;
+  }
+  return 0;
+}
+
 /* Options may come before or after the command; "--" ends them. */
 static int parse_args(int argc, char **argv, cli *c)
 {
@@ -175,6 +217,10 @@ static int parse_args(int argc, char **argv, cli *c)
     } else if (strcmp(a, "--timeout-ms") == 0) {
       if (parse_ms(v, &c->timeout_ms) != 0)
         return bad_usage("--timeout-ms takes a whole number from 1 to 86400000, got \"%s\"", v);
+    } else if (strcmp(a, "--host-function") == 0) {
+      int rc = parse_host_function(v, c);
+      if (rc != 0)
+        return rc;
     } else {
       return bad_usage("unknown option %s", a);
     }
@@ -214,6 +260,8 @@ static int open_instance(const cli *c, bool batch, pyreactor **p)
   o.stack_size = c->stack_size;
   o.memory_limit = c->memory_limit;
   o.timeout_ms = c->timeout_ms;
+  o.host_functions = c->fns;
+  o.n_host_functions = c->n_fns;
   o.stdout_sink = batch ? to_stderr : to_stdout;
   o.stderr_sink = to_stderr;
   int rc = pyreactor_open(&o, p);
@@ -409,12 +457,15 @@ int main(int argc, char **argv)
 {
   cli c;
   memset(&c, 0, sizeof c);
-  /* At most one --dir / --env per argument: argc bounds the arrays. */
+  /* At most one --dir / --env / --host-function per argument: argc bounds
+  ** the arrays. */
   c.dirs = calloc((size_t)argc, sizeof *c.dirs);
   c.env = calloc((size_t)argc, sizeof *c.env);
-  if (c.dirs == NULL || c.env == NULL)
-    return EXIT_HOST;
-  int rc = parse_args(argc, argv, &c);
+  c.fns = calloc((size_t)argc, sizeof *c.fns);
+  c.commands = calloc((size_t)argc, sizeof *c.commands);
+  int rc = c.dirs == NULL || c.env == NULL || c.fns == NULL || c.commands == NULL
+             ? EXIT_HOST
+             : parse_args(argc, argv, &c);
   if (rc == 0) {
     if (c.n_pos == 0)
       rc = bad_usage("missing command (batch or call)%s", "");
@@ -425,6 +476,12 @@ int main(int argc, char **argv)
     else
       rc = bad_usage("unknown command %s", c.pos[0]);
   }
+  for (size_t i = 0; i < c.n_fns; i++) {
+    free((char *)c.fns[i].name);
+    host_command_free(&c.commands[i]);
+  }
+  free(c.fns);
+  free(c.commands);
   free(c.dirs);
   free(c.env);
   return rc;

@@ -282,6 +282,8 @@ static int copy_options(pyreactor *p, const pyreactor_options *o)
   int rc = copy_grants(p, o);
   if (rc == PYREACTOR_OK)
     rc = copy_env(p, o);
+  if (rc == PYREACTOR_OK)
+    rc = pyr_host_functions_copy(p, o);
   if (rc != PYREACTOR_OK)
     return rc;
   if (o->stdin_len > 0) {
@@ -348,6 +350,7 @@ int pyreactor_close(pyreactor *p)
   free(p->grants);
   free(p->env_block);
   free(p->stdin_data);
+  pyr_host_functions_free(p);
   pyr_log_free(p);
   pyr_result_clear(p);
   free(p);

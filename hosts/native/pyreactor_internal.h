@@ -33,6 +33,29 @@ typedef struct reg_entry {
   size_t code_len;
 } reg_entry;
 
+/* One exposed host function (pyreactor_options.host_functions, copied). */
+typedef struct host_fn_entry {
+  char *name; /* NUL-terminated; NULL for the dispatcher */
+  size_t name_len;
+  pyreactor_host_fn fn;
+  void *user;
+} host_fn_entry;
+
+/* The host.call in progress: the `pyreactor_call_ctx *` its callback gets.
+** It lives in the instance, not on a stack, so that a trap or a timeout
+** that jumps out of host.call leaks nothing (the buffers wait for the next
+** call or pyreactor_close), and a reply helper called after the callback
+** returned finds `active` false instead of a dead frame. */
+struct pyreactor_call_ctx {
+  pyreactor *p;
+  bool active;      /* the callback runs: one reply may be given */
+  int reply_status; /* -1 no reply yet, else host.call's 0 (value) or 1 (error) */
+  char *reply;      /* the reply's JSON text (malloc'ed); NULL: out of memory */
+  size_t reply_len;
+  char *args; /* NUL-terminated copy of the guest's args (and name) */
+  size_t args_cap;
+};
+
 struct pyreactor {
   Z_python_reactor_instance_t guest; /* generated layout; zeroed when not live */
   struct Z_host_instance_t host;
@@ -41,6 +64,7 @@ struct pyreactor {
   guest_env env;
   bool live; /* instantiated, _initialize done */
   bool busy; /* inside a call: re-entry from a sink is refused */
+  bool in_host_fn; /* inside a host function: re-entry is refused as Busy */
 
   /* What every (re)built guest gets, copied from pyreactor_options. */
   wasi_grant *grants;
@@ -50,6 +74,12 @@ struct pyreactor {
   wasi_config wcfg;
   uint32_t memory_limit_mib; /* for the guest's own set_memory_limit; 0: none */
   size_t memory_limit;       /* bytes, 0: none */
+
+  /* Host functions, sorted by name for lookup; the dispatcher apart. */
+  host_fn_entry *fns;
+  size_t n_fns;
+  host_fn_entry dispatcher; /* fn NULL: none */
+  struct pyreactor_call_ctx hc;
 
   reg_entry *log;
   size_t n_log, cap_log;
@@ -85,6 +115,12 @@ void pyr_run(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
 int pyr_log_append(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
                    const char *code, size_t code_len);
 void pyr_log_free(pyreactor *p);
+
+/* host_call.c: pyreactor_options.host_functions copied into p (sorted,
+** checked: PYREACTOR_MISUSE with the error set for a bad entry), and freed
+** with the buffers of the host-call context. */
+int pyr_host_functions_copy(pyreactor *p, const pyreactor_options *o);
+void pyr_host_functions_free(pyreactor *p);
 
 /* pyreactor_result.c */
 void pyr_result_clear(pyreactor *p);

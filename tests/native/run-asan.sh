@@ -32,10 +32,16 @@ run() {
   passed=$((passed + p)) failed=$((failed + f))
 }
 
-run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- $A/pyreactor batch
-run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
+# ABI 2's vectors; host.jsonl needs the two host functions below.
+V2=(../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl
+    ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl)
+V2_FLAGS=() && for f in "${V2[@]}"; do V2_FLAGS+=(--vectors "$f"); done
+HF=(--host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'")
+run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tests/vectors "${V2_FLAGS[@]}" -- $A/pyreactor batch "${HF[@]}"
+run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors "${V2[@]}"
 run hostile node tests/js/run-vectors.mjs --name native-asan-hostile --no-shared --vectors tests/hostile -- $A/pyreactor batch --timeout-ms 20000 --memory-mb 512
 run api $A/test_api
+run host-functions $A/test_host_functions
 run sandbox $A/test_sandbox tests/sandbox/probes
 run traps $A/test_traps
 run wasi $A/test_wasi

@@ -22,10 +22,16 @@ suite() {
 }
 
 T=build/native-tests A=build/asan
-suite native-vectors-batch node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl -- build/pyreactor batch
-suite native-vectors-api $T/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl
+# ABI 2's vectors; host.jsonl needs the two host functions below.
+V2=(../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl
+    ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl)
+V2_FLAGS=() && for f in "${V2[@]}"; do V2_FLAGS+=(--vectors "$f"); done
+HF=(--host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'")
+suite native-vectors-batch node tests/js/run-vectors.mjs --name native --vectors tests/vectors "${V2_FLAGS[@]}" -- build/pyreactor batch "${HF[@]}"
+suite native-vectors-api $T/test_vectors_api ../shared/vectors tests/vectors "${V2[@]}"
 suite native-hostile node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-api $T/test_api
+suite native-host-functions $T/test_host_functions
 suite native-sandbox $T/test_sandbox tests/sandbox/probes
 suite native-traps $T/test_traps
 suite native-wasi $T/test_wasi

@@ -153,6 +153,60 @@ mapfile -t lines <<<"$out"
 has batch-trap "${lines[2]}" '{"tag":"err","error":{"type":"Trap","message":"wasm trap: unreachable'
 is batch-after-trap "${lines[3]}" '{"tag":"ok","value":2}'
 
+# -------------------------------------------------------- host functions --
+# --host-function NAME=COMMAND: COMMAND split as a POSIX shell would, run
+# without one; what needs a shell is refused (exit 2), never half-run.
+run hf-no-eq 2 "$bin" --host-function echo batch && has hf-no-eq "$err" '--host-function takes NAME=COMMAND, got "echo"'
+run hf-no-name 2 "$bin" --host-function =cat batch && has hf-no-name "$err" '--host-function takes NAME=COMMAND, got "=cat"'
+run hf-quote 2 "$bin" --host-function "x=a 'b" batch && has hf-quote "$err" "--host-function x=a 'b: the command has an unterminated single quote"
+run hf-pipe 2 "$bin" --host-function "x=a | b" batch && has hf-pipe "$err" "it needs a shell"
+run hf-dollar 2 "$bin" --host-function 'x=echo $HOME' batch && has hf-dollar "$err" "it needs a shell"
+run hf-assign 2 "$bin" --host-function "x=LANG=C sort" batch && has hf-assign "$err" "a NAME=VALUE first word"
+run hf-no-words 2 "$bin" --host-function "x=  " batch && has hf-no-words "$err" "the command has no words"
+run hf-twice 2 "$bin" --host-function x=cat --host-function x=sort batch && has hf-twice "$err" "host function x is given twice"
+
+hf=(--host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'"
+    --host-function "fds=sh -c 'ls /proc/self/fd | wc -l'"
+    --host-function "nojson=sh -c 'echo not json; echo oops >&2'" --host-function "deaf=echo 1"
+    --host-function "hang=sh -c 'sleep 7.31 & sleep 7.32'" --host-function "missing=/nonexistent/cmd")
+start=$(date +%s%N)
+# fd 9 is open in the command: the host function must not see it.
+out=$(printf '%s\n' '{"op": "register_def", "name": "h", "code": "import reactor\ndef h(name, *a):\n    return reactor.call_host(name, *a)\n"}' \
+        '{"op": "apply_def", "name": "h", "args": ["echo", 123456789012345678901234567890, "ключ"]}' \
+        '{"op": "apply_def", "name": "h", "args": ["fail"]}' \
+        '{"op": "apply_def", "name": "h", "args": ["fds"]}' \
+        '{"op": "apply_def", "name": "h", "args": ["nojson"]}' \
+        '{"op": "run", "code": "import reactor\nreactor.call_host(\"deaf\", \"w\" * 3000000)"}' \
+        '{"op": "apply_def", "name": "h", "args": ["missing"]}' \
+        '{"op": "apply_def", "name": "h", "args": ["hang"]}' \
+        '{"op": "apply_def", "name": "h", "args": ["echo", 1]}' |
+      "$bin" "${hf[@]}" --timeout-ms 600 batch 2>"$tmp/err" 9<"$tmp/calc.py")
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+mapfile -t lines <<<"$out"
+is hf-count "${#lines[@]}" 9
+is hf-echo "${lines[1]}" '{"tag":"ok","value":[123456789012345678901234567890,"ключ"]}'
+has hf-fail "${lines[2]}" '{"tag":"err","error":{"type":"HostError","message":"nope"'
+is hf-fds "${lines[3]}" '{"tag":"ok","value":4}'
+has hf-not-json "${lines[4]}" '{"tag":"err","error":{"type":"HostError","message":"oops"'
+is hf-deaf "${lines[5]}" '{"tag":"ok","value":1}'
+has hf-missing "${lines[6]}" '"message":"cannot run /nonexistent/cmd: No such file or directory"'
+is hf-hang "${lines[7]}" '{"tag":"err","error":{"type":"Timeout","message":"the call took longer than 600 ms"}}'
+is hf-after-hang "${lines[8]}" '{"tag":"ok","value":[1]}'
+# The hanging command and the child it started are gone, within the limit.
+(( took < 4000 )) && ok || fail "hf-hang: the batch took $took ms"
+sleep 0.2
+left=$(pgrep -f 'sleep 7\.3[12]' || true)
+is hf-hang-killed "$left" ""
+
+cat >"$tmp/hostf.py" <<'PY'
+import reactor
+
+def twice(x):
+    return reactor.host.echo(x, x)
+PY
+run hf-call 0 "$bin" --host-function echo=cat call "$tmp/hostf.py" twice '[21]' && is hf-call "$out" '[21,21]'
+run hf-call-none 1 "$bin" call "$tmp/hostf.py" twice '[21]' && has hf-call-none "$err" "NoSuchHostFunction: no host function named echo"
+
 # ------------------------------------------------- a reader that goes away --
 # `pyreactor batch | head -1` on an endless input: SIGPIPE ends it (141 from
 # the shell) or, with SIGPIPE ignored, the failed write does (exit 3). It

@@ -7,7 +7,10 @@
 ** on one fresh instance (shared/vectors/README.md). Each line is a batch
 ** request plus "expect"; the request goes through pyreactor_call (not the
 ** batch code path), and the outcome is read back with pyreactor_result and
-** the pyreactor_error_* getters.
+** the pyreactor_error_* getters. The instance exposes the two host functions
+** that v2/host.jsonl needs, written in C: `echo` replies with its args as
+** they came, `fail` always fails (what the batch tools get from
+** --host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'").
 */
 #include "batch_request.h"
 #include "json_reader.h"
@@ -134,6 +137,25 @@ static void check_line(pyreactor *p, const char *where, const char *line, size_t
   batch_request_free(&req);
 }
 
+static int echo_fn(pyreactor_call_ctx *call, const char *name, const char *args_json,
+                   size_t args_len, void *user)
+{
+  (void)name, (void)user;
+  return pyreactor_reply_ok(call, args_json, args_len);
+}
+
+static int fail_fn(pyreactor_call_ctx *call, const char *name, const char *args_json,
+                   size_t args_len, void *user)
+{
+  (void)name, (void)args_json, (void)args_len, (void)user;
+  return pyreactor_reply_error(call, "HostError", "nope");
+}
+
+static const pyreactor_host_function host_functions[] = {
+  {"echo", echo_fn, NULL},
+  {"fail", fail_fn, NULL},
+};
+
 static void run_file(const char *path)
 {
   size_t len;
@@ -142,8 +164,12 @@ static void run_file(const char *path)
     t_fail(path, "cannot read");
     return;
   }
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  o.host_functions = host_functions;
+  o.n_host_functions = sizeof host_functions / sizeof host_functions[0];
   pyreactor *p;
-  if (pyreactor_open(NULL, &p) != PYREACTOR_OK) {
+  if (pyreactor_open(&o, &p) != PYREACTOR_OK) {
     t_fail(path, "pyreactor_open: %s", pyreactor_errmsg(p));
     pyreactor_close(p);
     free(text);
