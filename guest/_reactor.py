@@ -52,6 +52,19 @@ _scan = json.scanner.make_scanner(_decoder)
 _JSON_SPACE = " \t\n\r"
 
 
+def _loads(text):
+    """json.loads(text), through the scanner; json's own decoder runs only
+    to raise its usual error (ValueError) for text the scanner refuses."""
+    stripped = text.strip(_JSON_SPACE)
+    try:
+        value, end = _scan(stripped, 0)
+    except StopIteration:  # the scanner's "no value here"
+        end = -1
+    if end != len(stripped):
+        value = _decode(text)
+    return value
+
+
 def _encode(value):
     """Compact JSON, non-ASCII kept, NaN and Infinity refused."""
     try:
@@ -244,14 +257,8 @@ def _apply(registry, name, args_text):
         fn = registry.get(name)
         if fn is None:
             fn = _find(registry, name)
-        text = args_text.strip(_JSON_SPACE)
         try:
-            try:
-                args, end = _scan(text, 0)
-            except StopIteration:  # the scanner's "no value here"
-                end = -1
-            if end != len(text):
-                args = _decode(args_text)  # raises, with json's usual message
+            args = _loads(args_text)
         except ValueError as exc:  # JSONDecodeError, and the int digits limit
             raise AbiError("InvalidArgs", "args are not valid JSON: %s" % exc) from None
         if isinstance(args, list):
@@ -401,7 +408,7 @@ def call_host(name, /, *args, **kwargs):
     except RuntimeError as exc:  # the host broke the protocol of host.call
         raise HostError(str(exc)) from None
     try:
-        value = _decode(reply.decode("utf-8"))
+        value = _loads(reply.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError
         raise HostError("the host's reply is not valid JSON: %s" % exc) from None
     if status == _HOST_VALUE:
