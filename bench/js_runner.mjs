@@ -8,6 +8,11 @@
 //       warm-inthread N    N Guest.call apply_def of the same def, in this thread (guest.mjs)
 //       noop-api N / noop-inthread N   the same with the `init` op, which
 //                          returns at once: the cost of a call without Python work
+//       hostcall-api N / hostcall-inthread N   one applyDefRaw (Reactor) or Guest.call
+//                          of a def that calls the trivial host function N times in
+//                          a loop, minus one of the same loop without the call: the
+//                          host call's round trip, per call (reactor.call_host ->
+//                          host.call -> the function on the main thread and back)
 //       cold-api           Reactor.load({wasm: compiled module}) -> registerDef -> first applyDefRaw,
 //                          with a spare worker booted (Reactor.prestart, untimed)
 //       cold-inthread      Guest.create(compiled module) -> register_def -> first apply_def
@@ -26,6 +31,37 @@ import { Guest } from '../hosts/js/guest.mjs';
 import { ECHO_NAME, ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale } from './common.mjs';
 
 const QUIET = { stdout: 'ignore', stderr: 'ignore' };
+
+// The host-call round trip: a trivial host function, called from a loop in
+// a def; the loop alone is timed too and taken off.
+const HOST_FUNCTIONS = { hostFunctions: { ping: () => 1 } };
+const HOSTCALL_CODE = [
+  'import reactor',
+  '',
+  'def hostloop(n):',
+  '    call = reactor.call_host',
+  '    for _ in range(n):',
+  '        call("ping")',
+  '    return n',
+  '',
+  'def emptyloop(n):',
+  '    for _ in range(n):',
+  '        pass',
+  '    return n',
+  '',
+].join('\n');
+
+/** ns per host call: `apply(name, argsText)` runs a def and returns its result text. */
+async function hostCallCost(n, apply) {
+  const args = `[${n}]`;
+  const t0 = performance.now();
+  const a = await apply('hostloop', args);
+  const t1 = performance.now();
+  const b = await apply('emptyloop', args);
+  const t2 = performance.now();
+  if (a !== String(n) || b !== String(n)) throw new Error(`unexpected results ${a}, ${b}`);
+  return { ns_per_call: (((t1 - t0) - (t2 - t1)) * 1e6) / n, loop_ns: ((t2 - t1) * 1e6) / n };
+}
 
 function expectOk(result, what) {
   if (result.tag !== 'ok') throw new Error(`${what}: ${result.text}`);
@@ -77,11 +113,13 @@ async function main() {
     const [wasmPath, kernelsPath] = rest;
     const bytes = readFileSync(wasmPath);
     const module = await WebAssembly.compile(bytes);
-    const reactor = await Reactor.load({ wasm: module, ...QUIET });
+    const reactor = await Reactor.load({ wasm: module, ...QUIET, ...HOST_FUNCTIONS });
     expectOk(await reactor.call('register_module', 'kernels', readFileSync(kernelsPath, 'utf8')), 'register kernels');
     expectOk(await reactor.call('register_def', ECHO_NAME, ECHO_CODE), 'register echo');
-    const guest = await Guest.create(module, QUIET);
+    expectOk(await reactor.call('register_module', 'hostcall', HOSTCALL_CODE), 'register hostcall');
+    const guest = await Guest.create(module, { ...QUIET, ...HOST_FUNCTIONS });
     expectOk(guest.call('register_def', ECHO_NAME, ECHO_CODE), 'register echo in-thread');
+    expectOk(guest.call('register_module', 'hostcall', HOSTCALL_CODE), 'register hostcall in-thread');
     reply({ ready: true, node: process.version });
     await serve({
       async kernel(name, size) {
@@ -127,6 +165,10 @@ async function main() {
         expectOk(guest.call('init'), 'noop-inthread');
         return { ns_per_call: ((t1 - t0) * 1e6) / n };
       },
+      'hostcall-api': (n) => hostCallCost(Number(n),
+        async (name, args) => expectOk(await reactor.applyDefRaw(`hostcall.${name}`, args), name)),
+      'hostcall-inthread': (n) => hostCallCost(Number(n),
+        (name, args) => expectOk(guest.call('apply_def', `hostcall.${name}`, args), name)),
       'cold-api': () => coldApi(module),
       'cold-inthread': () => coldInThread(module),
     });

@@ -504,6 +504,20 @@ def report(R, svg_name):
                        "apply_def, dealloc ×2, result_free) and takes one back (host.callback), and decodes the "
                        "result; the guest's own work costs native CPython %s." % (noop_text(k), t(cpy_warm_ms)))
             row("JS warm call (%s)" % what, "JS host (%s): warm apply ≤ 5 µs" % what, us(v), v <= 5, margin(v, 5, us), why)
+    # JS host, host-call round trip (issue 13)
+    jhc = R.get("hostcall", {})
+    if "js-api" in jhc:
+        v = jhc["js-api"]["median"] / 1e3
+        inthread = jhc.get("js-inthread")
+        row("JS host call", "JS host (Reactor API, issue 13): host-call round trip, a trivial host function called "
+            "from a def, minus the def's own cost ≤ 5 µs", us(v), v <= 5, margin(v, 5, us),
+            "each `reactor.call_host('ping')` crosses the channel twice (a HOSTCALL frame to the main thread, "
+            "which runs the function, and a REPLY frame back): two thread wake-ups unless the other side is "
+            "still polling; in-thread (guest.mjs, no channel) the same host call takes %s."
+            % (us(inthread["median"] / 1e3) if inthread else "?"))
+    if "js-inthread" in jhc:
+        w("| (no target) JS host call in-thread (guest.mjs), the same measure | %s | — |"
+          % us(jhc["js-inthread"]["median"] / 1e3))
     # sizes
     for e in sizes.get("wasm", []):
         if e["label"].startswith("snapshot"):

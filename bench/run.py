@@ -587,6 +587,10 @@ def main():
             results["noop"] = warm_calls(cfg, jobs_of(spec), "empty calls", rounds=max(3, cfg["warm_rounds"] // 2))
             spec = {"native": ("native", "hostcall"), "native-host-part": ("native", "hostpart")}
             results["hostcall"] = warm_calls(cfg, jobs_of(spec), "host calls", rounds=max(3, cfg["warm_rounds"] // 2))
+            # The JS host's host-call round trip (issue 13), by the same measure as the native host's.
+            spec = {"js-api": ("js", "hostcall-api"), "js-inthread": ("js", "hostcall-inthread")}
+            results.setdefault("hostcall", {}).update(
+                warm_calls(cfg, jobs_of(spec), "JS host calls", rounds=max(3, cfg["warm_rounds"] // 2)))
 
         if "kernels" in parts:
             ksrv = {("js-api" if k == "js" else k): v for k, v in servers.items()}

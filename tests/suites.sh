@@ -10,15 +10,27 @@ deno_batch=("${deno_run[@]}" hosts/js/cli.mjs batch)
 # Deno needs to start itself, and its child_process reads NODE_V8_COVERAGE.
 deno_process=("${deno_run[@]}" --allow-run="$(readlink -f "$deno")" --allow-env=NODE_V8_COVERAGE
               hosts/js/cli.mjs batch --isolation process)
+# ABI 2's vectors on every JS host, with the two host functions host.jsonl
+# needs (../shared/vectors/README.md) given to every run. Under Deno the CLI
+# (the parent, with --isolation process) runs the commands: it must be
+# allowed to run their executables, and its child_process reads NODE_V8_COVERAGE.
+v2_vectors=(--vectors ../shared/vectors/v2/sandbox.jsonl --vectors ../shared/vectors/v2/run.jsonl
+            --vectors ../shared/vectors/v2/awaitables.jsonl --vectors ../shared/vectors/v2/host.jsonl)
+host_functions=(--host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'")
+host_commands="$(command -v cat),$(command -v sh)"
+deno_vectors=("${deno_run[@]}" --allow-run="$host_commands" --allow-env=NODE_V8_COVERAGE
+              hosts/js/cli.mjs batch "${host_functions[@]}")
+deno_vectors_process=("${deno_run[@]}" --allow-run="$(readlink -f "$deno")",$host_commands --allow-env=NODE_V8_COVERAGE
+                      hosts/js/cli.mjs batch --isolation process "${host_functions[@]}")
 
 suite artifact-snapshot tests/guest/artifact.sh build/python-reactor.wasm
 suite artifact-plain   tests/guest/artifact.sh build/python-reactor-plain.wasm
 suite snapshot-reproducible tests/guest/reproducible.sh
-suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors -- node hosts/js/cli.mjs batch
-suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm
-suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors -- "${deno_batch[@]}"
-suite vectors-node-process node tests/js/run-vectors.mjs --name node-process --vectors tests/vectors -- node hosts/js/cli.mjs batch --isolation process
-suite vectors-deno-process node tests/js/run-vectors.mjs --name deno-process --vectors tests/vectors -- "${deno_process[@]}"
+suite vectors-node     node tests/js/run-vectors.mjs --name node --vectors tests/vectors "${v2_vectors[@]}" -- node hosts/js/cli.mjs batch "${host_functions[@]}"
+suite vectors-node-plain node tests/js/run-vectors.mjs --name node-plain --vectors tests/vectors "${v2_vectors[@]}" -- node hosts/js/cli.mjs batch --wasm build/python-reactor-plain.wasm "${host_functions[@]}"
+suite vectors-deno     node tests/js/run-vectors.mjs --name deno --vectors tests/vectors "${v2_vectors[@]}" -- "${deno_vectors[@]}"
+suite vectors-node-process node tests/js/run-vectors.mjs --name node-process --vectors tests/vectors "${v2_vectors[@]}" -- node hosts/js/cli.mjs batch --isolation process "${host_functions[@]}"
+suite vectors-deno-process node tests/js/run-vectors.mjs --name deno-process --vectors tests/vectors "${v2_vectors[@]}" -- "${deno_vectors_process[@]}"
 suite hostile-node     node tests/js/run-vectors.mjs --name hostile-node --no-shared --vectors tests/hostile -- node hosts/js/cli.mjs batch --timeout-ms 20000 --memory-mb 512
 suite hostile-deno     node tests/js/run-vectors.mjs --name hostile-deno --no-shared --vectors tests/hostile -- "${deno_batch[@]}" --timeout-ms 20000 --memory-mb 512
 suite hostile-deno-process node tests/js/run-vectors.mjs --name hostile-deno-process --no-shared --vectors tests/hostile -- "${deno_process[@]}" --timeout-ms 20000 --memory-mb 512

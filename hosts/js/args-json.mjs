@@ -23,20 +23,37 @@
 
 /** The JSON text of `args`, an array (positional) or a plain object (keyword). */
 export function argsText(args) {
-  if (isPlainArray(args) && args.length <= SHORT) {
-    const text = shortText(args);
+  if (!isPlainArray(args) && !isPlainObject(args)) {
+    throw new TypeError(`args: ${describe(args)} cannot be args (an array or a plain object)`);
+  }
+  return valueText(args, 'args');
+}
+
+/**
+ * The JSON text of any value that JSON carries exactly, by the same rules
+ * (a host function's reply, host-functions.mjs): a string, number, boolean,
+ * null or BigInt on its own too. What cannot be sent is a TypeError whose
+ * path starts with `root`: `value.when: a Date cannot be sent as JSON`.
+ */
+export function valueText(value, root = 'value') {
+  // Most replies are one plain value.
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'number' && Math.abs(value) <= MAX_EXACT) return JSON.stringify(value); // not NaN
+  if (isPlainArray(value) && value.length <= SHORT) {
+    const text = shortText(value);
     if (text !== null) return text;
   }
   let exact;
   try {
-    if (isPlainArray(args)) exact = checkArray(args, null);
-    else if (isPlainObject(args)) exact = checkObject(args, null);
-    else throw new Refusal(`${describe(args)} cannot be args (an array or a plain object)`);
+    if (isPlainArray(value)) exact = checkArray(value, null);
+    else if (isPlainObject(value)) exact = checkObject(value, null);
+    else if (typeof value === 'object' && value !== null) throw new Refusal(`${describe(value)} cannot be sent as JSON`);
+    else exact = checkLeaf(value);
   } catch (error) {
-    if (error instanceof Refusal) throw new TypeError(`${pathText(error.path)}: ${error.message}`);
+    if (error instanceof Refusal) throw new TypeError(`${pathText(error.path, root)}: ${error.message}`);
     throw error;
   }
-  return exact ? write(args) : JSON.stringify(args);
+  return exact ? write(value) : JSON.stringify(value);
 }
 
 /** Arrays up to this long are written here when they hold only strings,
@@ -180,9 +197,9 @@ function write(value) {
   }
 }
 
-/** `args[1].when`, `args["a b"][0]`. */
-function pathText(path) {
-  let text = 'args';
+/** `args[1].when`, `args["a b"][0]` (root 'args'). */
+function pathText(path, root) {
+  let text = root;
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
     else if (/^[A-Za-z_$][\w$]*$/.test(key)) text += `.${key}`;

@@ -10,7 +10,9 @@
 // by an empty frame (ACK from the worker, NEXT from the main thread).
 //
 // Main thread -> worker: REQUEST (a call: OP = op code, NAME_LEN, then name
-//   and payload bytes), RAW (test hook, JSON), NEXT.
+//   and payload bytes), RAW (test hook, JSON), NEXT, REPLY (the answer to a
+//   HOSTCALL: TAG 0 ok / 1 err, the reply's JSON text; in several frames
+//   when big, each but the last answered by ACK, as a REQUEST).
 // Worker -> main thread: READY or FATAL (once, at start; FATAL with TAG 1:
 //   the options cannot work with the module, a RangeError), ACK, RESULT
 //   (TAG, the guest's text), TRAP (TAG = trap type, a message), OUTPUT
@@ -18,11 +20,15 @@
 //   for NEXT, so the callback runs before the call goes on), INPUT (the
 //   guest reads stdin and the Reactor's stdin is a function: TOTAL = most
 //   bytes wanted; the main thread answers NEXT with LEN bytes of input in
-//   the data area, 0 meaning end of file).
+//   the data area, 0 meaning end of file), HOSTCALL (the guest called a host
+//   function: NAME_LEN, then the name and the args text, in several frames
+//   when big, each but the last answered by NEXT; the main thread runs the
+//   function, async ones too, and answers REPLY; the worker, blocked inside
+//   the guest's host.call, waits for it as long as it takes).
 // Either side may find TURN = CLOSED: the main thread gave up on the worker
 // (trap, timeout, close); nothing more is read or written.
 
-import { OPS } from './guest.mjs';
+import { OPS, GuestTrap } from './guest.mjs';
 
 export const TURN = 0;
 export const KIND = 1;
@@ -60,6 +66,8 @@ export const OUTPUT = 7;
 export const NEXT = 8;
 export const RAW = 9;
 export const INPUT = 10;
+export const HOSTCALL = 11;
+export const REPLY = 12;
 
 export const OP_NAMES = Object.keys(OPS);
 export const OP_CODES = Object.fromEntries(OP_NAMES.map((op, i) => [op, i]));
@@ -75,6 +83,8 @@ export function createBuffer(capacity = DEFAULT_CAPACITY) {
   new Int32Array(sab, 0, HEADER_CELLS)[TURN] = WORKER; // the worker starts: READY
   return sab;
 }
+
+const encoder = new TextEncoder();
 
 export const cells = (sab) => new Int32Array(sab, 0, HEADER_CELLS);
 export const dataArea = (sab) => new Uint8Array(sab, HEADER_BYTES);
@@ -189,6 +199,57 @@ export class WorkerEnd {
     this.give(INPUT, 0, 0, false, Math.min(max, this.capacity));
     this.#expect(NEXT);
     return this.data.slice(0, this.ctl[LEN]);
+  }
+
+  /**
+   * The guest's host.call of `name` with `argsText`, asked of the main
+   * thread: {ok, text}, text being the reply's UTF-8 bytes (a view of the
+   * data area when it came in one frame: valid until the next frame is
+   * given). Anything that breaks the exchange (the host closed the channel:
+   * a timeout) is a GuestTrap, which the guest must not take for a reply.
+   */
+  hostCall(name, argsText) {
+    try {
+      this.#sendHostCall(name, argsText);
+      if (this.take() !== REPLY) throw new Error('channel: expected REPLY');
+      return { ok: this.ctl[TAG] === 0, text: this.#readReply() };
+    } catch (error) {
+      throw new GuestTrap(`host call of ${name}: ${error.message}`, { cause: error });
+    }
+  }
+
+  #sendHostCall(name, argsText) {
+    const { ctl, data } = this;
+    if ((name.length + argsText.length) * 3 <= this.capacity) {
+      const nameLen = name.length === 0 ? 0 : encoder.encodeInto(name, data).written;
+      const total = nameLen + encoder.encodeInto(argsText, data.subarray(nameLen)).written;
+      ctl[NAME_LEN] = nameLen;
+      this.give(HOSTCALL, 0, total, false, total);
+      return;
+    }
+    const nameBytes = encoder.encode(name);
+    const argsBytes = encoder.encode(argsText);
+    const bytes = new Uint8Array(nameBytes.length + argsBytes.length);
+    bytes.set(nameBytes);
+    bytes.set(argsBytes, nameBytes.length);
+    ctl[NAME_LEN] = nameBytes.length; // the main thread reads it with the first frame
+    this.send(HOSTCALL, 0, bytes);
+  }
+
+  /** The REPLY that starts at the current frame: a view, or a copy of all its frames. */
+  #readReply() {
+    const { ctl, data } = this;
+    if (!ctl[MORE]) return data.subarray(0, ctl[LEN]);
+    const bytes = new Uint8Array(ctl[TOTAL]);
+    let offset = 0;
+    for (;;) {
+      const len = Math.min(ctl[LEN], bytes.length - offset);
+      bytes.set(data.subarray(0, len), offset);
+      offset += len;
+      if (!ctl[MORE]) return bytes;
+      this.give(ACK, 0, 0, false, 0);
+      if (this.take() !== REPLY) throw new Error('channel: expected the rest of a REPLY');
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ import { Reactor, PythonError, OPS } from './reactor.mjs';
 import { ProcessReactor } from './process-reactor.mjs';
 import { scanJson, stringBytes } from './json-text.mjs';
 import { readByteLines, LongLine } from './lines.mjs';
+import { splitWords, commandHostFunction, denoCannotRun } from './host-command.mjs';
 
 /**
  * The longest request line this host reads (its "\n" included): 1 GiB. A
@@ -51,6 +52,14 @@ granted here):
                            path; default HOST); :ro makes it read-only, :rw
                            (the default) writable. Repeatable.
   --env NAME=VALUE         set a guest environment variable. Repeatable.
+  --host-function NAME=COMMAND
+                           expose host function NAME to the guest: each call
+                           runs COMMAND (split into words as a POSIX shell
+                           would, run without a shell, looked up in PATH)
+                           with the call's args JSON on its stdin; its stdout
+                           (a JSON value) is the reply; an exit status other
+                           than 0 or output that is not JSON is an error
+                           (HostError, the start of its stderr). Repeatable.
   --timeout-ms N           time limit per request, 1 to 2147483647; past it:
                            error Timeout and a rebuilt instance (default: none)
   --memory-mb N            cap on guest memory, 1 to 4096: MemoryError in
@@ -63,6 +72,8 @@ granted here):
                            or in a child process, killed on a timeout
   --child                  (internal) speak to a ProcessReactor parent: see
                            "The child's protocol" in cli.mjs
+  --parent-function NAME   (internal, with --child) host function NAME is
+                           the parent's. Repeatable.
   --help                   show this help
 
 exit status: 0 ok (also when the reader of stdout closed it early), 1 stdout
@@ -113,11 +124,37 @@ function addEnv(options, value) {
   options.env = { ...options.env, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+/** NAME=COMMAND: COMMAND split into words now, so that a bad one is a usage error. */
+function addHostFunction(options, value) {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--host-function takes NAME=COMMAND, got "${value}"`);
+  const name = value.slice(0, eq);
+  let argv;
+  try {
+    argv = splitWords(value.slice(eq + 1));
+  } catch (error) {
+    throw new UsageError(`--host-function ${name}: ${error.message}`);
+  }
+  if (argv.length === 0) throw new UsageError(`--host-function ${name}: the command is empty`);
+  options.hostCommands ??= {};
+  if (Object.hasOwn(options.hostCommands, name)) throw new UsageError(`--host-function: ${name} is given twice`);
+  const denied = denoCannotRun(argv);
+  if (denied) throw new UsageError(`--host-function ${name}: ${denied}`);
+  options.hostCommands[name] = argv;
+}
+
+function addParentFunction(options, name) {
+  if (name === '') throw new UsageError('--parent-function takes a name');
+  (options.parentFunctions ??= []).push(name);
+}
+
 function setOption(options, flag, value) {
   if (Object.hasOwn(NUMBERS, flag)) options[NUMBERS[flag][0]] = whole(flag, value);
   else if (flag === '--dir') addGrant(options, value);
   else if (flag === '--env') addEnv(options, value);
   else if (flag === '--wasm') options.wasm = wasmPath(value);
+  else if (flag === '--host-function') addHostFunction(options, value);
+  else if (flag === '--parent-function') addParentFunction(options, value);
   else options.isolation = isolation(value);
 }
 
@@ -131,7 +168,8 @@ function isolation(value) {
   return value;
 }
 
-const VALUED = new Set(['--wasm', '--dir', '--env', '--isolation', ...Object.keys(NUMBERS)]);
+const VALUED = new Set(['--wasm', '--dir', '--env', '--isolation', '--host-function', '--parent-function',
+  ...Object.keys(NUMBERS)]);
 
 /** Options before or after the command, as the ABI says; "--" ends them. */
 function parseArgs(argv) {
@@ -156,6 +194,7 @@ function parseArgs(argv) {
       setOption(options, arg, argv[++i]);
     }
   }
+  if (options.parentFunctions && !options.child) throw new UsageError('--parent-function is for --child only');
   if (command === undefined) throw new UsageError('missing command: batch');
   if (command !== 'batch') throw new UsageError(`unknown command "${command}" (the one command is batch)`);
   return options;
@@ -327,6 +366,24 @@ const hostError = (error) => (error instanceof PythonError
 // apart by its prefix. And a call that runs CHILD_GRACE_MS past
 // --timeout-ms ends the process (a watchdog, for when the Timeout could not
 // be answered): the parent sees it die.
+//
+// Host functions: each `--parent-function NAME` is a host function of the
+// parent's (its JavaScript function, or its --host-function command). When
+// the guest calls one during a request, this process writes, before the
+// request's answer, a line
+//   {"call":NAME,"args":ARGS}
+// (NAME a JSON string; ARGS the args text, exactly as the guest wrote it,
+// as a JSON string), and waits for the parent's line on stdin
+//   {"reply":"ok"|"err","text":TEXT}
+// (TEXT the reply's JSON text as a JSON string: the value for "ok", the
+// error object {type, message} for "err"). Both carry text as strings so
+// that anything the guest or a raw host function produces, JSON or not,
+// keeps its line and arrives unchanged. The parent reads a line starting
+// {"call": as a host call, never as an answer; this process reads a line
+// starting {"reply": as the reply, never as a request. The parent sends a
+// reply only while a call of its waits, so at most one is pending. The
+// time limit covers the wait: past it, the answer is Timeout as for any
+// call (and the parent kills this process anyway).
 
 function childHostLine(error, exits) {
   return JSON.stringify({ host: true, ...(exits ? { exits } : {}), tag: 'err', error: hostError(error) });
@@ -366,12 +423,16 @@ async function answer(reactor, line, options) {
  * a time and waits, so this holds one line at most), so that the end of
  * stdin is seen at once, even while a call runs, and ends this process.
  */
-async function* parentLines(lines) {
+async function* parentLines(lines, replies) {
   const queue = [];
   let wake = () => {};
   (async () => {
     try {
       for await (const line of lines) {
+        if (startsWith(line, REPLY_PREFIX)) {
+          replies.deliver(line);
+          continue;
+        }
         queue.push(line);
         wake();
       }
@@ -383,6 +444,65 @@ async function* parentLines(lines) {
     while (queue.length > 0) yield queue.shift();
     await new Promise((resolve) => { wake = resolve; });
   }
+}
+
+const REPLY_PREFIX = new TextEncoder().encode('{"reply":');
+const startsWith = (line, prefix) => !(line instanceof LongLine) && line.length >= prefix.length
+  && prefix.every((byte, i) => line[i] === byte);
+
+/** The parent's replies to this child's host calls, one at a time. */
+class ParentReplies {
+  #waiting = null;
+
+  /** The next reply line, parsed: {reply, text}. */
+  next() {
+    return new Promise((resolve) => { this.#waiting = resolve; });
+  }
+
+  deliver(line) {
+    const resolve = this.#waiting;
+    this.#waiting = null;
+    if (resolve === null) {
+      process.stderr.write('cli.mjs: the parent sent a host-call reply no call waits for; dropped\n');
+      return;
+    }
+    try {
+      resolve(JSON.parse(lossy.decode(line)));
+    } catch {
+      resolve({ reply: 'err', text: JSON.stringify({ type: 'HostError', message: 'the parent\'s reply line is not JSON' }) });
+    }
+  }
+}
+
+/** An error reply's text as what a raw host function throws for it. */
+function thrownFor(text) {
+  let error;
+  try {
+    error = JSON.parse(text);
+  } catch {
+    error = null;
+  }
+  if (error === null || typeof error !== 'object') return new Error(`the parent replied an error that is not an object: ${text.slice(0, 200)}`);
+  return Object.assign(new Error(String(error.message ?? '')), { type: error.type });
+}
+
+/** Host function NAME of the parent (see "The child's protocol"), as a raw one here. */
+function parentFunction(name, output, replies) {
+  return async (argsText) => {
+    const reply = replies.next();
+    await output.write(JSON.stringify({ call: name, args: argsText }));
+    const { reply: tag, text } = await reply;
+    if (tag === 'ok' && typeof text === 'string') return text;
+    throw thrownFor(typeof text === 'string' ? text : 'null');
+  };
+}
+
+/** The raw host functions of the options: commands, or the parent's functions. */
+function hostFunctionsRaw({ hostCommands = {}, parentFunctions = [] }, output, replies) {
+  const functions = {};
+  for (const [name, argv] of Object.entries(hostCommands)) functions[name] = commandHostFunction(argv);
+  for (const name of parentFunctions) functions[name] = parentFunction(name, output, replies);
+  return functions;
 }
 
 /** stdout, one line at a time; `closed` once the reader has gone (EPIPE). */
@@ -423,10 +543,14 @@ class Output {
 
 async function batch(options) {
   // User output goes to stderr so that stdout holds only result lines.
-  const { isolation, child, ...rest } = options;
+  const { isolation, child, hostCommands, parentFunctions, ...rest } = options;
   const output = new Output(process.stdout);
+  const replies = new ParentReplies();
   let lines = readByteLines(process.stdin, { maxBytes: MAX_LINE_BYTES });
-  if (child) lines = parentLines(lines); // before the load: a parent may die during it
+  if (child) lines = parentLines(lines, replies); // before the load: a parent may die during it
+  // With --isolation process the commands run here, in the parent: the
+  // child asks for them (--parent-function), and needs no permission to run them.
+  rest.hostFunctionsRaw = hostFunctionsRaw({ hostCommands, parentFunctions }, output, replies);
   const reactor = isolation === 'process'
     ? await ProcessReactor.load({ ...rest, output: 'inherit' })
     : await Reactor.load({ ...rest, stdout: 'stderr', stderr: 'stderr' });

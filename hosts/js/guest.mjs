@@ -9,6 +9,8 @@
 
 import { writeSync } from 'node:fs';
 import { WasiHost, ProcExit, SleepInterrupted } from './wasi/wasi-host.mjs';
+import { HostFunctions, errorReply, noSuchHostFunction } from './host-functions.mjs';
+import { guestHostOptions } from './options.mjs';
 
 export const ABI_VERSION = 2;
 
@@ -63,6 +65,25 @@ function writeInput(value, view, offset) {
     return value.length;
   }
   throw new TypeError(`expected a string or Uint8Array, got ${typeof value}`);
+}
+
+/** What TextEncoder makes of `text`, in bytes (a lone surrogate: U+FFFD, 3). */
+export function utf8Length(text) {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length
+        && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 units
+      i++;
+    } else {
+      n += 2;
+    }
+  }
+  return n;
 }
 
 /** Thrown by Guest.call when the instance can no longer be trusted. */
@@ -137,8 +158,13 @@ export class Guest {
    *   cell), onCallback(id, record): observer of every host.callback, for tests,
    *   hostCall(name, argsText) -> {ok, text}: runs the host function `name`
    *   for the guest's host.call (synchronously; text is the reply's JSON,
-   *   a value when ok, else an error object {type, message}). Without it,
-   *   every name gets a NoSuchHostFunction error.
+   *   as a string or UTF-8 bytes, a value when ok, else an error object
+   *   {type, message}; a GuestTrap thrown ends the guest's call as a trap).
+   *   Or, instead of hostCall, hostFunctions / hostFunctionsRaw as for
+   *   Reactor (host-functions.mjs), checked (a TypeError), but synchronous
+   *   only: one that returns a promise gets an error reply (HostError),
+   *   since this thread cannot wait for it while the guest runs on it.
+   *   Without any, every name gets a NoSuchHostFunction error.
    */
   static async create(module, options = {}) {
     const guest = new Guest(options);
@@ -164,7 +190,14 @@ export class Guest {
 
   constructor(options) {
     this.#onCallback = options.onCallback ?? null;
-    this.#hostCall = options.hostCall ?? null;
+    const { hostFunctions, hostFunctionsRaw } = guestHostOptions(options);
+    if (hostFunctions || hostFunctionsRaw) {
+      const table = new HostFunctions(this, hostFunctions, hostFunctionsRaw);
+      const why = 'an in-thread Guest cannot wait for it (its host functions must be synchronous; Reactor runs async ones)';
+      this.#hostCall = (name, argsText) => table.startSync(name, argsText, why);
+    } else {
+      this.#hostCall = options.hostCall ?? null;
+    }
   }
 
   /** The guest's extension export (docs/guest.md): a cap on linear memory
@@ -237,29 +270,40 @@ export class Guest {
     // A hostCall that re-entered the guest and trapped it: the guest's
     // state is lost, so the call waiting here must not go on.
     if (this.poisoned) throw new GuestTrap(this.poisoned);
-    const bytes = encoder.encode(text);
+    // A string is encoded straight into the guest's buffer, sized exactly
+    // (the guest frees it with that size): no Uint8Array in between, which
+    // was a fifth of an in-thread host call.
+    const len = typeof text === 'string' ? utf8Length(text) : text.length;
     this.#guestRange(replyPtr, 8, 'the reply address');
-    const ptr = this.exports.alloc(bytes.length) >>> 0;
+    const ptr = this.exports.alloc(len) >>> 0;
     if (ptr === 0) {
       this.#storeReply(replyPtr, 0, 0); // the guest raises MemoryError
       return 1;
     }
-    this.#guestRange(ptr, bytes.length, 'alloc\'s buffer for the reply').set(bytes);
-    this.#storeReply(replyPtr, ptr, bytes.length);
+    const dest = this.#guestRange(ptr, len, 'alloc\'s buffer for the reply');
+    if (typeof text === 'string') encoder.encodeInto(text, dest);
+    else dest.set(text);
+    this.#storeReply(replyPtr, ptr, len);
     return ok ? 0 : 1;
   }
 
   /** {ok, text} of the host function `name`: hostCall's, or an error reply. */
   #reply(name, argsText) {
-    if (this.#hostCall === null) {
-      return { ok: false, text: JSON.stringify({ type: 'NoSuchHostFunction', message: `no host function named ${name}` }) };
-    }
+    if (this.#hostCall === null) return noSuchHostFunction(name);
     try {
       const { ok, text } = this.#hostCall(name, argsText);
-      if (typeof text !== 'string') throw new TypeError('hostCall must return {ok, text} with a string text');
+      if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+        throw new TypeError('hostCall must return {ok, text} with a string or Uint8Array text');
+      }
       return { ok: Boolean(ok), text };
     } catch (error) {
-      return { ok: false, text: JSON.stringify({ type: 'HostError', message: String(error?.message ?? error) }) };
+      // The host could not answer at all (its worker's channel closed): the
+      // guest must not go on as if it had.
+      if (error instanceof GuestTrap) {
+        this.poisoned ??= error.message;
+        throw error;
+      }
+      return errorReply('HostError', String(error?.message ?? error));
     }
   }
 

@@ -31,6 +31,46 @@ export type Preopen = string | { path: string; readOnly?: boolean };
  */
 export type StdinSource = string | Uint8Array | ((maxBytes: number) => string | Uint8Array | null);
 
+/** A value of the args a host function gets: JSON decoded as JSON.parse
+ *  does, except that an integer outside ±(2**53 - 1) is a BigInt (exact). */
+export type HostArgValue = string | number | bigint | boolean | null | HostArgValue[] | { [key: string]: HostArgValue };
+
+/** The args of a host call: an array for Python's positional arguments, an
+ *  object for its keyword arguments (reactor.call_host takes one kind or the other). */
+export type HostArgs = HostArgValue[] | { [key: string]: HostArgValue };
+
+/** The second argument of every host function. */
+export interface HostCallContext {
+  /** The name the guest called it by. */
+  readonly name: string;
+  /**
+   * Aborted when nobody waits for the reply any more: the call's timeoutMs
+   * passed, a synchronous call (or an in-thread Guest) cannot wait for the
+   * promise the function returned, the function called its own reactor
+   * again, the instance went away. Pass it on (fetch, spawn, ...) to stop
+   * the work. Made when first read: a function that ignores it costs nothing.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A host function: Python's `reactor.call_host(name, ...)` (or
+ * `reactor.host.name(...)`) calls it on the thread that loaded the reactor
+ * (the main thread), the guest waiting meanwhile. Its value, or the value
+ * its promise settles to, is the reply, sent as JSON by the rules of
+ * ArgValue (BigInts and integers past 2**53 exactly; undefined is None;
+ * anything JSON cannot carry is an error reply of type HostError naming it).
+ * A throw or a rejection is an error reply: `reactor.HostError` in Python,
+ * of type `error.type` when that is a non-empty string, else `HostError`,
+ * with `error.message`. Called with no `this`.
+ */
+export type HostFunction = (args: HostArgs, context: HostCallContext) => unknown;
+
+/** A raw host function: the args JSON text exactly as the guest wrote it,
+ *  and the reply's JSON text (a string, or a promise of one), passed on as
+ *  it is; errors as for HostFunction. */
+export type RawHostFunction = (argsText: string, context: HostCallContext) => string | Promise<string>;
+
 /**
  * Options of Reactor.load. Each is checked: a value of the wrong kind or out
  * of range, or an unknown key, rejects load() with a TypeError naming the
@@ -68,6 +108,22 @@ export interface ReactorOptions {
    *  polls for the other side's answer before it sleeps, in µs (finite, >= 0);
    *  it backs off when polling does not pay. 0: never poll. Default 50. */
   spinMicros?: number;
+  /**
+   * Host functions the guest may call, by name (non-empty, no NUL). Every
+   * other name gets an error reply of type NoSuchHostFunction. An async
+   * function is awaited by the async calls; a *Sync call cannot wait, and
+   * gets an error reply (HostError) from one that returns a promise.
+   * timeoutMs covers them: a host function still pending at the limit ends
+   * the call with Timeout (its signal aborted), and the next call gets a
+   * rebuilt instance. A host function that calls this reactor: a *Sync call
+   * throws (busy); an async call is queued behind the running call, and the
+   * host call it was made from ends at once with an error reply (HostError,
+   * "called the reactor that runs it"), since waiting for it could never end.
+   */
+  hostFunctions?: Record<string, HostFunction>;
+  /** Host functions of the raw form (JSON text in and out), by name; a name
+   *  may not be in both. */
+  hostFunctionsRaw?: Record<string, RawHostFunction>;
 }
 
 /** Options of Reactor.prestart. */

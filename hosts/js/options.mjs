@@ -151,6 +151,30 @@ const oneOf = (choices) => (value, key) => {
 export const output = oneOf(OUTPUT_TARGETS);
 export const processOutput = oneOf(PROCESS_OUTPUTS);
 
+/**
+ * Host functions: { name: function }, names non-empty and without NUL (a
+ * guest names them in UTF-8 through host.call). Returns a copy.
+ */
+export function hostFunctions(value, key) {
+  const copy = {};
+  for (const [name, fn] of entriesOf(value, key, 'an object of name: function')) {
+    if (name === '' || hasNul(name)) throw new TypeError(`${key}: the name ${show(name)} must be non-empty, without NUL`);
+    if (typeof fn !== 'function') throw refuse(`${key}.${name}`, fn, 'a function');
+    copy[name] = fn;
+  }
+  return copy;
+}
+
+/** A name may be a host function of one form only. */
+function checkHostForms(checked) {
+  for (const name of Object.keys(checked.hostFunctionsRaw ?? {})) {
+    if (Object.hasOwn(checked.hostFunctions ?? {}, name)) {
+      throw new TypeError(`hostFunctions and hostFunctionsRaw both have ${show(name)}: a name is one host function`);
+    }
+  }
+  return checked;
+}
+
 /** Reactor's wasm: a path, a URL, the module's bytes or the compiled module. */
 export function wasm(value, key) {
   if (typeof value === 'string') return path(value, key);
@@ -169,13 +193,16 @@ export function wasmPath(value, key) {
 
 // ---- the keys of each class
 
+const HOST_FUNCTIONS = { hostFunctions, hostFunctionsRaw: hostFunctions };
+
 const REACTOR = {
   wasm, preopens, env, stdin, stdout: output, stderr: output,
-  stackSizeMb, timeoutMs, memoryMb, channelBytes, spinMicros,
+  stackSizeMb, timeoutMs, memoryMb, channelBytes, spinMicros, ...HOST_FUNCTIONS,
 };
 
 const PROCESS_REACTOR = {
   wasm: wasmPath, preopens, env, timeoutMs, memoryMb, stackSizeMb, output: processOutput, spare: boolean,
+  ...HOST_FUNCTIONS,
 };
 
 /**
@@ -198,8 +225,27 @@ function checkOptions(options, checks, label) {
       throw error instanceof TypeError ? new TypeError(`${label}: ${error.message}`) : error;
     }
   }
-  return checked;
+  try {
+    return checkHostForms(checked);
+  } catch (error) {
+    throw new TypeError(`${label}: ${error.message}`);
+  }
 }
 
 export const reactorOptions = (options) => checkOptions(options, REACTOR, 'Reactor');
 export const processReactorOptions = (options) => checkOptions(options, PROCESS_REACTOR, 'ProcessReactor');
+
+/**
+ * The host-function options of Guest.create (the in-thread binding, whose
+ * other options are its callers' business): hostFunctions and
+ * hostFunctionsRaw checked as above, and not together with the lower-level
+ * hostCall hook.
+ */
+export function guestHostOptions({ hostFunctions: functions, hostFunctionsRaw, hostCall } = {}) {
+  const checked = checkOptions({ hostFunctions: functions, hostFunctionsRaw }, HOST_FUNCTIONS, 'Guest');
+  if (hostCall !== undefined && (checked.hostFunctions || checked.hostFunctionsRaw)) {
+    throw new TypeError('Guest: hostCall and hostFunctions/hostFunctionsRaw cannot be given together');
+  }
+  if (hostCall !== undefined && typeof hostCall !== 'function') throw new TypeError(`Guest: ${refuse('hostCall', hostCall, 'a function').message}`);
+  return checked;
+}

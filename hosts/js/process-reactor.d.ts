@@ -2,7 +2,7 @@
 // killed when a call runs past its time limit (see README.md, "Process
 // isolation").
 
-import type { Args, GuestText, Op, Preopen, RawResult } from './index.d.ts';
+import type { Args, GuestText, HostFunction, Op, Preopen, RawHostFunction, RawResult } from './index.d.ts';
 import { ReactorCalls } from './index.d.ts';
 
 /** Options of ProcessReactor: checked as Reactor's are (a TypeError names a
@@ -29,6 +29,12 @@ export interface ProcessReactorOptions {
   output?: 'inherit' | 'ignore' | ((text: string) => void);
   /** Keep a second child booted, so that a replacement is ready at once. Default true. */
   spare?: boolean;
+  /** Host functions, as for Reactor: they run in this process; the child
+   *  asks for each call on its stdout and gets the reply on its stdin
+   *  (cli.mjs, "The child's protocol"). The time limit covers them (a
+   *  pending one: Timeout, the child is replaced). */
+  hostFunctions?: Record<string, HostFunction>;
+  hostFunctionsRaw?: Record<string, RawHostFunction>;
 }
 
 /** init, register*, unregister*, apply*, apply*Raw: from ReactorCalls. */

@@ -17,6 +17,10 @@
 // host's, and it ends when this process does (the end of its stdin), and by
 // itself past the time limit, even if this process could not kill it.
 //
+// Host functions run here, in this process: the child asks for each call
+// with a line on its stdout, and gets the reply on its stdin (cli.mjs, "The
+// child's protocol").
+//
 // What it gives up against Reactor: the *Sync calls (a pipe cannot be waited
 // on synchronously), a second output stream (the child writes the guest's
 // stdout and stderr to its stderr, which goes where `output` says), and
@@ -29,6 +33,7 @@ import process from 'node:process';
 import { Buffer } from 'node:buffer';
 import { PythonError, OPS, ReactorCalls, isRegistration, requestFor, warnReplay } from './reactor.mjs';
 import { processReactorOptions } from './options.mjs';
+import { HostFunctions, HostCall, errorReply } from './host-functions.mjs';
 import { objectMembers } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
@@ -75,10 +80,16 @@ function childCommand(options) {
   return [process.execPath, [...deno, CLI, ...args]];
 }
 
+/** How a line of the child that asks for a host function starts (cli.mjs, "The child's protocol"). */
+const CALL_PREFIX = '{"call":';
+
 /** One child process and the answers it owes. */
 class Child {
-  /** `extra`: more arguments for the child's CLI (after `batch`). */
-  constructor(command, output, extra) {
+  /** `extra`: more arguments for the child's CLI (after `batch`); `onCall(child, line)`:
+   *  runs a host call the child asks for. */
+  constructor(command, output, extra, onCall) {
+    this.onCall = onCall;
+    this.hostCall = null; // the HostCall of an async host function it waits for
     const [file, args] = command;
     this.process = spawn(file, [...args, ...extra], {
       stdio: ['pipe', 'pipe', typeof output === 'function' ? 'pipe' : output],
@@ -101,7 +112,10 @@ class Child {
 
   async #read() {
     try {
-      for await (const line of readLines(this.process.stdout)) this.waiting.shift()?.resolve(line);
+      for await (const line of readLines(this.process.stdout)) {
+        if (line.startsWith(CALL_PREFIX)) this.onCall(this, line);
+        else this.waiting.shift()?.resolve(line);
+      }
     } catch {
       // the pipe broke: 'exit' says why
     }
@@ -109,6 +123,7 @@ class Child {
 
   #end(reason) {
     this.gone ??= reason;
+    this.hostCall?.refuse(this.gone);
     for (const { reject } of this.waiting.splice(0)) reject(new PythonError({ type: 'Trap', message: this.gone }));
   }
 
@@ -199,6 +214,7 @@ export class ProcessReactor extends ReactorCalls {
   #started = false; // a child has been started before
   #replacement = null; // the next child, started after the last one was killed
   #spare = null; // a booted child in reserve (options.spare)
+  #host; // the host functions (host-functions.mjs), run here for the child
   /** How many times the child was replaced (after a timeout or its death). */
   rebuilds = 0;
 
@@ -223,6 +239,7 @@ export class ProcessReactor extends ReactorCalls {
     const checked = processReactorOptions(options);
     this.#options = { spare: true, output: 'inherit', ...checked };
     this.#command = childCommand(checked);
+    this.#host = new HostFunctions(this, checked.hostFunctions, checked.hostFunctionsRaw);
   }
 
   /** The running child's process id (for tests and monitoring), or undefined. */
@@ -237,6 +254,7 @@ export class ProcessReactor extends ReactorCalls {
    */
   async call(op, name, textOrArgs) {
     const request = requestFor(op, name, textOrArgs); // async: a bad call rejects
+    if (this.#host.size > 0) HostCall.reentered(this, op); // see host-functions.mjs
     const run = this.#queue.then(() => this.#call(request));
     this.#queue = run.catch(() => {});
     return run;
@@ -250,6 +268,7 @@ export class ProcessReactor extends ReactorCalls {
   /** Waits for queued calls, then ends the child. */
   async close() {
     if (this.#closed) return;
+    if (this.#host.size > 0) HostCall.reentered(this, 'close'); // it waits for the current call
     this.#closed = true;
     await this.#queue;
     const child = this.#child ?? await this.#replacement?.catch(() => null);
@@ -301,6 +320,7 @@ export class ProcessReactor extends ReactorCalls {
       clearTimeout(timer);
     }
     if (answer === null) {
+      child.hostCall?.refuse(`the call took longer than ${limitMs} ms`);
       this.#retire(child);
       throw new PythonError({ type: 'Timeout', message: `the call took longer than ${limitMs} ms` });
     }
@@ -308,6 +328,33 @@ export class ProcessReactor extends ReactorCalls {
     if (exits) this.#retire(child);
     if (host) throw PythonError.fromText(text);
     return { tag, text };
+  }
+
+  /**
+   * Runs the host call the child asked for with `line` and writes the reply
+   * to its stdin (an async function's once it settles, unless the child is
+   * gone by then: its call timed out).
+   */
+  async #hostCall(child, line) {
+    let request = null;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      // answered below
+    }
+    let reply;
+    if (typeof request?.call !== 'string' || typeof request.args !== 'string') {
+      reply = errorReply('HostError', `the child asked for a host call with a line that breaks the protocol: ${line.slice(0, 200)}`);
+    } else {
+      reply = this.#host.start(request.call, request.args);
+      if (reply instanceof HostCall) {
+        child.hostCall = reply;
+        reply = await reply.settled;
+        child.hostCall = null;
+      }
+    }
+    if (child.gone) return;
+    child.process.stdin.write(`{"reply":${reply.ok ? '"ok"' : '"err"'},"text":${JSON.stringify(reply.text)}}\n`);
   }
 
   /** Kills `child`; if it was the current one, its replacement starts now. */
@@ -379,7 +426,7 @@ export class ProcessReactor extends ReactorCalls {
   /** A child that has answered `init`: up, nothing registered. Starting it
    ** (the runtime, compiling the module) is not a call's time. */
   async #boot() {
-    const child = new Child(this.#command, this.#options.output, this.#childArgs());
+    const child = new Child(this.#command, this.#options.output, this.#childArgs(), (c, line) => this.#hostCall(c, line));
     try {
       await this.#ask(child, '{"op":"init"}', START_LIMIT_MS);
     } catch (error) {
@@ -396,7 +443,8 @@ export class ProcessReactor extends ReactorCalls {
    */
   #childArgs() {
     const { timeoutMs } = this.#options;
-    return ['--child', ...(timeoutMs === undefined ? [] : ['--timeout-ms', String(timeoutMs)])];
+    const functions = this.#host.names.flatMap((name) => ['--parent-function', name]);
+    return ['--child', ...(timeoutMs === undefined ? [] : ['--timeout-ms', String(timeoutMs)]), ...functions];
   }
 
   /** With options.spare, one booted child waits in reserve for the next

@@ -1,26 +1,31 @@
 // @ts-self-types="./index.d.ts"
-// JavaScript host of python-reactor.wasm (ABI version 1), for Node >= 20 and
+// JavaScript host of python-reactor.wasm (ABI version 2), for Node >= 20 and
 // Deno 2. The instance runs in a worker thread (worker.mjs, with guest.mjs
 // doing the byte-level work there); calls cross over a SharedArrayBuffer
 // (channel.mjs) instead of messages. This side queues calls, turns results
 // into values or PythonErrors, stops calls that run too long, and rebuilds
 // the instance after a trap, replaying every registration that had
-// succeeded so that the user loses nothing but the call that trapped.
+// succeeded so that the user loses nothing but the call that trapped. It
+// also runs the host functions the guest calls (host-functions.mjs): the
+// worker asks for each with a HOSTCALL frame and waits for the REPLY.
 //
 // One protocol, two ways to wait: each exchange with the worker is a
 // generator that yields whenever it needs the worker's answer; the async
 // API drives it with Atomics.waitAsync, the *Sync API with Atomics.wait.
+// It also yields (a HostWait) when it needs an async host function's
+// reply, which only the async API waits for.
 
 import { Worker } from 'node:worker_threads';
 import { setImmediate } from 'node:timers';
 import { readFile } from 'node:fs/promises';
 import process from 'node:process';
-import { OPS, toBytes } from './guest.mjs';
+import { OPS, toBytes, utf8Length } from './guest.mjs';
 import { reactorOptions } from './options.mjs';
 import { argsText } from './args-json.mjs';
+import { HostFunctions, HostCall } from './host-functions.mjs';
 import {
   TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN_SLEEPS, WORKER_SLEEPS, MAIN, WORKER, CLOSED,
-  READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW, INPUT,
+  READY, FATAL, REQUEST, ACK, RESULT, TRAP, OUTPUT, NEXT, RAW, INPUT, HOSTCALL, REPLY,
   OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, cells, dataArea,
   SpinPolicy, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
@@ -34,6 +39,9 @@ export { requestFor, isRegistration, warnReplay };
 const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 const RAW_OP = '__raw_export';
+/** An async call that keeps the main thread busy (answers coming as fast as
+ *  it reads them) goes through the event loop at least this often (ms). */
+const FAIRNESS_MS = 2;
 /** A synchronous call that has to wait for a new worker gives up after this. */
 const SYNC_START_LIMIT_MS = 60_000;
 const NO_INPUT = new Uint8Array(0);
@@ -118,6 +126,24 @@ function requestFor(op, name, textOrArgs) {
   return { op, name: named ? (name ?? '') : '', payload };
 }
 
+/** What the protocol yields to have its driver wait for an async host function. */
+class HostWait {
+  constructor(link, call) {
+    this.link = link;
+    this.call = call;
+  }
+}
+
+/** A promise that opens (resolves, to a value or another promise's outcome) when told to. */
+class Gate {
+  constructor() {
+    this.promise = new Promise((resolve) => { this.open = resolve; });
+  }
+}
+
+/** Why a *Sync call answers an async host function with an error reply. */
+const SYNC_CANNOT_WAIT = 'a synchronous call (applyDefSync, callSync, ...) cannot wait for it: use the async calls';
+
 // Phases of a worker, for what a wait that runs out means.
 const STARTING = 0;
 const CALLING = 1;
@@ -176,25 +202,6 @@ class TextSource {
     this.done = this.read === this.text.length;
     return written;
   }
-}
-
-/** What TextEncoder makes of `text`, in bytes (a lone surrogate: U+FFFD, 3). */
-function utf8Length(text) {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      n += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length
-        && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // a pair: 4 bytes for 2 units
-      i++;
-    } else {
-      n += 2;
-    }
-  }
-  return n;
 }
 
 // ---- spare workers
@@ -355,10 +362,13 @@ export class Reactor extends ReactorCalls {
   #link = null; // the current worker, if any (it may still be starting)
   #everReady = false;
   #queue = Promise.resolve();
+  #starting = false; // #start is running a task that #queue does not hold yet
+  #gate = null; // a Gate for the calls made meanwhile, see #start
   #pending = 0; // async calls queued or running
   #inSync = false; // a *Sync call is running
   #log = []; // succeeded register_*/unregister_*, replayed after a trap
   #closed = false;
+  #host; // the host functions (host-functions.mjs), run here for the worker
   /** How many times the instance was rebuilt after a trap. */
   rebuilds = 0;
 
@@ -368,6 +378,7 @@ export class Reactor extends ReactorCalls {
     this.#module = module;
     this.#options = { stackSizeMb: 256, ...reactorOptions(options) };
     const { env = {}, preopens = {}, stdin = NO_INPUT, stdout, stderr, memoryMb = 0 } = this.#options;
+    this.#host = new HostFunctions(this, this.#options.hostFunctions, this.#options.hostFunctionsRaw);
     this.#capacity = this.#options.channelBytes ?? DEFAULT_CAPACITY;
     this.#spinMicros = this.#options.spinMicros ?? DEFAULT_SPIN_MICROS;
     // Checked and copied, so that later changes to the caller's objects do
@@ -379,6 +390,7 @@ export class Reactor extends ReactorCalls {
       stdout: outputTarget(stdout),
       stderr: outputTarget(stderr),
       memoryMb,
+      hostFunctions: this.#host.names, // the worker asks for these, answers the rest itself
     };
   }
 
@@ -398,6 +410,7 @@ export class Reactor extends ReactorCalls {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#host.size > 0) HostCall.reentered(this, op); // see host-functions.mjs
     return this.#enqueue(() => this.#callAsync(request));
   }
 
@@ -433,8 +446,9 @@ export class Reactor extends ReactorCalls {
   /** Waits for queued calls, then stops the worker. */
   async close() {
     if (this.#closed) return;
+    if (this.#host.size > 0) HostCall.reentered(this, 'close'); // it waits for the current call
     this.#closed = true;
-    await this.#queue;
+    await this.#tail();
     const link = this.#link;
     this.#link = null;
     if (link) await this.#shut(link, new Error('Reactor is closed'));
@@ -463,25 +477,51 @@ export class Reactor extends ReactorCalls {
   #enqueue(task) {
     if (this.#closed) return Promise.reject(new Error('Reactor is closed'));
     // Nothing ahead of it: start now, so the request is on its way at once.
-    // (#pending counts it meanwhile: output callbacks run inside task, and
-    // a *Sync call from one must find the reactor busy.)
-    let run;
-    if (this.#pending++ === 0 && !this.#inSync) {
-      try {
-        run = task();
-      } catch (error) {
-        this.#pending--;
-        return Promise.reject(error);
-      }
-      if (!(run instanceof Promise)) {
-        this.#pending--;
-        return Promise.resolve(run);
-      }
-    } else {
-      run = this.#queue.then(task);
-    }
+    // (#pending counts it meanwhile: output callbacks and host functions run
+    // inside task, and a *Sync call from one must find the reactor busy.)
+    if (this.#pending++ === 0 && !this.#inSync) return this.#start(task);
+    const run = this.#tail().then(task);
     this.#queue = run.then(this.#done, this.#done);
     return run;
+  }
+
+  /**
+   * Runs `task` now. An output callback or a host function that it runs
+   * before it returns may call this reactor again (or close it): #queue
+   * does not hold this task yet, so such a call waits behind a gate that
+   * opens once the task is recorded (#tail), instead of running alongside.
+   */
+  #start(task) {
+    let run;
+    let failed = false;
+    this.#starting = true;
+    try {
+      run = task();
+    } catch (error) {
+      run = error;
+      failed = true;
+    } finally {
+      this.#starting = false;
+    }
+    const gate = this.#gate;
+    this.#gate = null;
+    if (failed || !(run instanceof Promise)) {
+      // Done (or failed) before it returned: nothing for later calls to wait for.
+      this.#pending--;
+      gate?.open();
+      return failed ? Promise.reject(run) : Promise.resolve(run);
+    }
+    const settled = run.then(this.#done, this.#done);
+    if (gate) gate.open(settled); // the calls made meanwhile are in #queue already, behind it
+    else this.#queue = settled;
+    return run;
+  }
+
+  /** What a call enqueued now waits for: #queue, or the gate of the task being started. */
+  #tail() {
+    if (!this.#starting || this.#gate !== null) return this.#queue;
+    this.#gate = new Gate();
+    return this.#gate.promise;
   }
 
   #done = () => {
@@ -493,7 +533,7 @@ export class Reactor extends ReactorCalls {
   #driveSync(steps) {
     let step = steps.next();
     while (!step.done) {
-      this.#waitSync(step.value);
+      this.#waitSync(step.value); // never a HostWait: #hostCall does not wait in a sync call
       step = steps.next();
     }
     return step.value;
@@ -502,20 +542,49 @@ export class Reactor extends ReactorCalls {
   async #driveAsync(steps) {
     let step = steps.next();
     let streak = 0; // answers in a row that came without a trip through the event loop
+    let since = 0; // when the streak's time began to be counted
     while (!step.done) {
       const link = step.value;
-      if (!link.spin.spin(link.ctl, WORKER)) {
+      if (link instanceof HostWait) {
+        await this.#waitHost(link);
+        streak = 0;
+      } else if (!link.spin.spin(link.ctl, WORKER)) {
         await this.#waitAsync(link);
         streak = 0;
-      } else if (++streak >= 16) {
-        // A guest that prints (to a callback) as fast as we read must not
-        // starve the event loop.
-        streak = 0;
-        await new Promise((resolve) => setImmediate(resolve));
+      } else if (++streak % 16 === 0) {
+        // A guest that prints (to a callback), or calls host functions, as
+        // fast as we answer must not starve the event loop: a trip through
+        // it every FAIRNESS_MS. (Every 16 frames, as it was, made a loop of
+        // host calls 2 µs a call slower: each trip let the worker's poll
+        // run out, and waking it costs tens of µs.)
+        const now = performance.now();
+        if (streak === 16) since = now;
+        else if (now - since >= FAIRNESS_MS) {
+          streak = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       step = steps.next();
     }
     return step.value;
+  }
+
+  /** Until the host function has replied, or the call's deadline has passed. */
+  async #waitHost({ link, call }) {
+    if (link.deadline === Infinity) {
+      await call.settled;
+      return;
+    }
+    let timer;
+    try {
+      while (call.reply === null && performance.now() < link.deadline) {
+        const late = new Promise((resolve) => { timer = setTimeout(resolve, link.deadline - performance.now() + 1); });
+        await Promise.race([call.settled, late]);
+        clearTimeout(timer);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #deadline(link, sync) {
@@ -776,6 +845,10 @@ export class Reactor extends ReactorCalls {
         yield link;
         continue;
       }
+      if (kind === HOSTCALL) {
+        yield* this.#hostCall(link);
+        continue;
+      }
       if (kind === TRAP) {
         const type = TRAP_TYPES[ctl[TAG]] ?? 'Trap';
         const message = decoder.decode(yield* this.#readMessage(link));
@@ -785,6 +858,53 @@ export class Reactor extends ReactorCalls {
       this.#fail(link, `host error: unexpected frame ${kind} from the worker`);
       throw link.failure;
     }
+  }
+
+  /**
+   * The guest called a host function (a HOSTCALL frame): runs it here and
+   * answers REPLY. The worker waits inside the guest's host.call meanwhile;
+   * an async function's promise is awaited within the call's deadline (the
+   * async API; a *Sync call answers an error reply instead).
+   */
+  *#hostCall(link) {
+    const ctl = link.ctl;
+    const nameLen = ctl[NAME_LEN]; // our NEXT frames reset it: read it first
+    const bytes = ctl[MORE] ? yield* this.#readMessage(link) : link.data.subarray(0, ctl[LEN]);
+    const name = decoder.decode(bytes.subarray(0, nameLen));
+    const args = decoder.decode(bytes.subarray(nameLen));
+    let reply;
+    if (this.#inSync) {
+      reply = this.#host.startSync(name, args, SYNC_CANNOT_WAIT);
+    } else {
+      reply = this.#host.start(name, args);
+      if (reply instanceof HostCall) reply = yield* this.#awaitHost(link, reply);
+    }
+    this.#check(link);
+    this.#checkTime(link);
+    yield* this.#sendReply(link, reply);
+    yield link;
+  }
+
+  /** The reply of an async host function, waited for by #driveAsync; past
+   *  the deadline, the call is given up (Timeout) and so is the function. */
+  *#awaitHost(link, call) {
+    yield new HostWait(link, call);
+    if (call.reply !== null) return call.reply;
+    call.refuse(`the call took longer than ${this.#options.timeoutMs} ms`); // aborts its signal
+    this.#expire(link);
+    throw link.failure;
+  }
+
+  /** Sends a host function's reply: one frame, or a stream of them when big. */
+  *#sendReply(link, { ok, text }) {
+    const tag = ok ? 0 : 1;
+    if (text.length * 3 <= link.capacity) {
+      const len = encoder.encodeInto(text, link.data).written;
+      this.#give(link, REPLY, tag, 0, len, false, len);
+      return;
+    }
+    const source = new TextSource(text);
+    yield* this.#stream(link, REPLY, tag, { nameLen: 0, total: source.length, sources: [source] });
   }
 
   // ---- the fast path: a working instance, a request and a result that
@@ -881,7 +1001,12 @@ export class Reactor extends ReactorCalls {
 
   /** Sends a big request frame by frame, each but the last answered by ACK;
    *  strings are encoded straight into the data area as it goes. */
-  *#streamRequest(link, op, { nameLen, total, sources }) {
+  *#streamRequest(link, op, parts) {
+    yield* this.#stream(link, REQUEST, OP_CODES[op], parts);
+  }
+
+  /** Sends the bytes of `sources` as frames of `kind`, each but the last answered by ACK. */
+  *#stream(link, kind, tag, { nameLen, total, sources }) {
     const { data, capacity } = link;
     let sent = 0;
     let i = 0;
@@ -895,10 +1020,10 @@ export class Reactor extends ReactorCalls {
       sent += len;
       const more = i < sources.length;
       if (!more && sent !== total) {
-        this.#fail(link, `host error: request of ${sent} bytes, ${total} announced`);
+        this.#fail(link, `host error: message of ${sent} bytes, ${total} announced`);
         throw link.failure;
       }
-      this.#give(link, REQUEST, OP_CODES[op], nameLen, len, more, total);
+      this.#give(link, kind, tag, nameLen, len, more, total);
       if (!more) return;
       yield* this.#awaitAck(link);
     }

@@ -11,6 +11,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Guest, GuestTrap } from './guest.mjs';
+import { noSuchHostFunction } from './host-functions.mjs';
 import {
   WorkerEnd, ChannelClosed, LEN, READY, FATAL, REQUEST, RAW, RESULT, TRAP, OUTPUT, NEXT,
 } from './channel.mjs';
@@ -19,7 +20,7 @@ const job = workerData?.job ?? await new Promise((resolve) => {
   parentPort.once('message', resolve);
   parentPort.postMessage('booted');
 });
-const { module, env, preopens, stdin, stdout, stderr, memoryMb, sab, spinMicros } = job;
+const { module, env, preopens, stdin, stdout, stderr, memoryMb, sab, spinMicros, hostFunctions } = job;
 const end = new WorkerEnd(sab, spinMicros);
 const encoder = new TextEncoder();
 
@@ -27,6 +28,14 @@ const encoder = new TextEncoder();
 // guest waits until it has run, so output comes before the call's result.
 const forward = (fd) => (bytes) => end.send(OUTPUT, fd, bytes, true);
 const target = (value, fd) => (value === 'callback' ? forward(fd) : value);
+
+// The host functions run on the main thread, which owns them (a HOSTCALL
+// frame); a name it has none of is answered here, without the round trip.
+function hostCaller(names) {
+  if (!names?.length) return undefined;
+  const known = new Set(names);
+  return (name, argsText) => (known.has(name) ? end.hostCall(name, argsText) : noSuchHostFunction(name));
+}
 
 // A trap with the memory at its cap is the cap's doing: Python could not
 // turn that allocation failure into a MemoryError.
@@ -104,6 +113,7 @@ try {
     stderr: target(stderr, 2),
     memoryMb,
     wakeup: end.wakeup,
+    hostCall: hostCaller(hostFunctions),
   });
 } catch (error) {
   guest = null;

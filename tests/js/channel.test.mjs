@@ -92,7 +92,10 @@ test('concurrent calls queue on one reactor and keep their order', () => withRea
 test('sync calls refuse to run while async calls are queued, and after close', async () => {
   const r = await Reactor.load({ wasm: await wasmModule() });
   await r.registerLambda('id', 'lambda x: x');
-  const pending = r.applyLambda('id', [1]);
+  // Slow enough to be still running below: a quick call may be answered
+  // while the caller polls, and is then done before applyLambda returns.
+  await r.registerLambda('slow', 'lambda x: __import__("time").sleep(0.05) or x');
+  const pending = r.applyLambda('slow', [1]);
   assert.throws(() => r.applyLambdaSync('id', [2]), /busy/);
   assert.equal(await pending, 1);
   assert.equal(r.applyLambdaSync('id', [3]), 3);

@@ -15,11 +15,13 @@ trap 'rm -f "$log"' EXIT
 #   Deno's child_process reads it; --allow-write=build: the preopen test's dir;
 #   --allow-run=/usr/bin/ps: process-reactor.test.mjs sees whether a child is gone;
 #   ln, mkfifo: wasi.test.mjs makes its fixture's links and FIFO with them (Deno's
-#   own symlinkSync wants unscoped permissions).
+#   own symlinkSync wants unscoped permissions); cat, sh, sleep: the commands
+#   host-command.test.mjs runs as host functions.
 NO_COLOR=1 "$deno" test --reporter=tap --no-check --no-prompt \
   --v8-flags=--stack-size=7680 \
   --allow-read=hosts/js,build --allow-write=build \
-  --allow-run="$(readlink -f "$deno")",/usr/bin/ps,/usr/bin/ln,/usr/bin/mkfifo --allow-env=NODE_V8_COVERAGE \
+  --allow-run="$(readlink -f "$deno")",/usr/bin/ps,/usr/bin/ln,/usr/bin/mkfifo,/usr/bin/cat,/usr/bin/sh,/usr/bin/sleep \
+  --allow-env=NODE_V8_COVERAGE \
   tests/js/*.test.mjs 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
