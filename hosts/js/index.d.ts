@@ -92,7 +92,8 @@ export interface ReactorOptions {
   stackSizeMb?: number;
   /** A call running longer than this is stopped (the worker is terminated)
    *  and rejects with type `Timeout`; the instance is rebuilt and replayed.
-   *  A whole number of ms from 1 to 2**31 - 1 (setTimeout's limit). Default: no limit. */
+   *  A whole number of ms from 1 to 2**31 - 1 (setTimeout's limit). Default: no limit.
+   *  `init` is not limited: it runs no user code, only the interpreter's start. */
   timeoutMs?: number;
   /** Cap on the guest's linear memory, in MiB (the guest's `set_memory_limit`
    *  export): a whole number from 1 to 4096. Allocations past it raise

@@ -801,7 +801,7 @@ export class Reactor extends ReactorCalls {
 
   /** One call on a ready link: resolves to {tag, text}; throws PythonError for a trap. */
   *#exchange(link, request) {
-    this.#startTimer(link);
+    this.#startTimer(link, request.op);
     if (request.op === RAW_OP) {
       const json = encoder.encode(JSON.stringify({ exportName: request.exportName, args: request.args }));
       yield* this.#sendChunks(link, RAW, 0, 0, json);
@@ -813,9 +813,14 @@ export class Reactor extends ReactorCalls {
     return yield* this.#receive(link);
   }
 
-  #startTimer(link) {
+  /**
+   * The call's deadline. `init` has none: it runs no user code, only the
+   * interpreter's start (the plain module's takes a while, and longer on a
+   * loaded machine), which a short limit would turn into a Timeout forever.
+   */
+  #startTimer(link, op) {
     const { timeoutMs } = this.#options;
-    link.deadline = timeoutMs ? performance.now() + timeoutMs : Infinity;
+    link.deadline = timeoutMs && op !== 'init' ? performance.now() + timeoutMs : Infinity;
   }
 
   /** The worker's answer to a request, from the frame it just handed over. */
@@ -928,7 +933,7 @@ export class Reactor extends ReactorCalls {
   #callSync(request) {
     const link = this.#fastLink(request);
     if (!link) return this.#driveSync(this.#run(request));
-    this.#startTimer(link);
+    this.#startTimer(link, request.op);
     if (this.#writeRequest(link, request) !== null) return this.#driveSync(this.#run(request));
     this.#waitSync(link);
     const result = this.#quickResult(link) ?? this.#driveSync(this.#receive(link));
@@ -938,7 +943,7 @@ export class Reactor extends ReactorCalls {
   #callAsync(request) {
     const link = this.#fastLink(request);
     if (!link) return this.#driveAsync(this.#run(request));
-    this.#startTimer(link);
+    this.#startTimer(link, request.op);
     if (this.#writeRequest(link, request) !== null) return this.#driveAsync(this.#run(request));
     if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
     const result = this.#quickResult(link);
