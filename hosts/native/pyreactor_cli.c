@@ -37,7 +37,8 @@ static const char usage[] =
   "          to stderr\n"
   "  call    register FILE.py as module <stem>, call <stem>.FUNC with\n"
   "          ARGS_JSON (a JSON array or object, default []), print the JSON\n"
-  "          result; guest output goes to stdout/stderr\n"
+  "          result; guest output goes to stderr, so that stdout is only the\n"
+  "          result\n"
   "\n"
   "options (the guest sees nothing of the host unless granted here):\n"
   "  --dir HOST[:GUEST][:ro|:rw]\n"
@@ -237,19 +238,13 @@ static void to_file(void *user, const char *data, size_t len)
   fflush(f);
 }
 
-static void to_stdout(void *user, const char *data, size_t len)
-{
-  (void)user;
-  to_file(stdout, data, len);
-}
-
 static void to_stderr(void *user, const char *data, size_t len)
 {
   (void)user;
   to_file(stderr, data, len);
 }
 
-static int open_instance(const cli *c, bool batch, pyreactor **p)
+static int open_instance(const cli *c, pyreactor **p)
 {
   pyreactor_options o;
   pyreactor_options_init(&o);
@@ -262,7 +257,9 @@ static int open_instance(const cli *c, bool batch, pyreactor **p)
   o.timeout_ms = c->timeout_ms;
   o.host_functions = c->fns;
   o.n_host_functions = c->n_fns;
-  o.stdout_sink = batch ? to_stderr : to_stdout;
+  /* What the guest prints goes to stderr in both modes: stdout carries
+  ** only results (batch lines, or call's one value), ready for a pipe. */
+  o.stdout_sink = to_stderr;
   o.stderr_sink = to_stderr;
   int rc = pyreactor_open(&o, p);
   if (rc == PYREACTOR_MISUSE) {
@@ -328,7 +325,7 @@ static bool batch_line(pyreactor *p, const char *line, size_t len)
 static int run_batch(const cli *c)
 {
   pyreactor *p;
-  int rc = open_instance(c, true, &p);
+  int rc = open_instance(c, &p);
   if (rc != 0)
     return rc;
   char *line = NULL;
@@ -443,7 +440,7 @@ static int run_call(const cli *c)
   }
   char *mod = module_name(file);
   pyreactor *p;
-  int rc = mod == NULL ? EXIT_HOST : open_instance(c, false, &p);
+  int rc = mod == NULL ? EXIT_HOST : open_instance(c, &p);
   if (rc == 0) {
     rc = call_in(p, mod, code, code_len, func, args);
     pyreactor_close(p);

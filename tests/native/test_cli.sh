@@ -67,8 +67,8 @@ def write(path):
     return 'written'
 PY
 run call 0 "$bin" call "$tmp/calc.py" add '[1, 2]' &&
-  is call-result "$(tail -1 <<<"$out")" '{"sum":3,"big":1180591620717411303424}' &&
-  is call-print "$(head -1 <<<"$out")" 'adding 1 2'
+  is call-result "$out" '{"sum":3,"big":1180591620717411303424}' &&
+  has call-print "$err" 'adding 1 2'
 run call-kwargs 0 "$bin" call "$tmp/calc.py" add '{"a": 5}' && has call-kwargs "$out" '"sum":15'
 run call-missing-arg 1 "$bin" call "$tmp/calc.py" add
 run call-error 1 "$bin" call "$tmp/calc.py" fail && has call-error "$err" "ZeroDivisionError: division by zero" &&
