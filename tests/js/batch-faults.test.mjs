@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
-import { REPO, WASM_PATH, isDeno } from './helpers.mjs';
+import { REPO, WASM_PATH, isDeno, runProcess } from './helpers.mjs';
 
 const CLI = join(REPO, 'hosts', 'js', 'cli.mjs');
 const NATIVE = join(REPO, 'build', 'pyreactor');
@@ -32,26 +32,6 @@ function jsBatch(isolation, ...args) {
   // ProcessReactor starts Deno again; its child_process reads NODE_V8_COVERAGE.
   if (isolation === 'process') permissions.push(`--allow-run=${process.execPath}`, '--allow-env=NODE_V8_COVERAGE');
   return [process.execPath, 'run', '--no-prompt', '--v8-flags=--stack-size=7680', ...permissions, ...tail];
-}
-
-/** Runs `argv` with `input` (bytes) on stdin: {code, lines, stderr}. */
-function run(argv, input) {
-  const [command, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
-    const out = [];
-    const err = [];
-    child.stdout.on('data', (c) => out.push(c));
-    child.stderr.on('data', (c) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({
-      code,
-      lines: Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== ''),
-      stderr: Buffer.concat(err).toString('utf8'),
-    }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
 }
 
 const bytes = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
@@ -87,10 +67,10 @@ const RAW_INPUT = Buffer.concat(RAW_LINES.flatMap(([line]) => [line, Buffer.from
 const RAW_TYPES = RAW_LINES.map(([, type]) => type).filter((type) => type !== null);
 
 test('lines with bytes that are not UTF-8 get the native host\'s answers, byte for byte', async () => {
-  const reference = nativeRunnable() ? (await run([NATIVE, 'batch'], RAW_INPUT)).lines : null;
+  const reference = nativeRunnable() ? (await runProcess([NATIVE, 'batch'], RAW_INPUT)).lines : null;
   if (reference) assert.deepEqual(types(reference), RAW_TYPES, 'the native host');
   for (const isolation of ISOLATIONS) {
-    const { code, lines } = await run(jsBatch(isolation), RAW_INPUT);
+    const { code, lines } = await runProcess(jsBatch(isolation), RAW_INPUT);
     assert.equal(code, 0);
     assert.deepEqual(types(lines), RAW_TYPES, isolation);
     if (reference) assert.deepEqual(lines, reference, `${isolation}: as the native host`);
@@ -107,7 +87,7 @@ test('strings of 8 and 64 MiB go in and come back (a regex overflowed V8\'s stac
     `{"op":"apply_def","name":"size","args":["${s64}"]}\n{"op":"apply_def","name":"echo","args":["${s64}"]}\n`,
   );
   for (const isolation of ISOLATIONS) {
-    const { code, lines, stderr } = await run(jsBatch(isolation), input);
+    const { code, lines, stderr } = await runProcess(jsBatch(isolation), input);
     assert.equal(code, 0, stderr);
     assert.deepEqual(lines.slice(0, 3), ['{"tag":"ok","value":"size"}', '{"tag":"ok","value":"echo"}', '{"tag":"ok","value":8388609}'], isolation);
     assert.ok(lines[3] === `{"tag":"ok","value":"${s8}"}`, `${isolation}: the 8 MiB string back: ${lines[3].slice(0, 100)}`);
@@ -131,9 +111,9 @@ const BREACH_INPUT = jsonLines(
 );
 
 test('a registration answered InvalidResult is undone, as in the native host', async () => {
-  const reference = nativeRunnable() ? (await run([NATIVE, 'batch', '--timeout-ms', '500'], BREACH_INPUT)).lines : null;
+  const reference = nativeRunnable() ? (await runProcess([NATIVE, 'batch', '--timeout-ms', '500'], BREACH_INPUT)).lines : null;
   for (const isolation of ISOLATIONS) {
-    const { lines } = await run(jsBatch(isolation, '--timeout-ms', '500'), BREACH_INPUT);
+    const { lines } = await runProcess(jsBatch(isolation, '--timeout-ms', '500'), BREACH_INPUT);
     assert.equal(lines[0], '{"tag":"err","error":{"type":"InvalidResult","message":"the guest returned text that is not JSON"}}');
     assert.equal(types(lines)[4], 'Timeout');
     // Undone, as in the native host: the instance that held it is given up

@@ -3,31 +3,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { Buffer } from 'node:buffer';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, cliCommand, isDeno } from './helpers.mjs';
+import { REPO, cliCommand, isDeno, runProcess } from './helpers.mjs';
 
 /** Runs the CLI with `argv` and the request `lines` (objects or text) on
  *  stdin; under Deno with read and write permission on `dirs` too. */
 function runCli(argv, lines = [], dirs = []) {
-  const [command, ...args] = cliCommand(...argv).map((arg) => (isDeno && arg.startsWith('--allow-read=') && dirs.length
+  const command = cliCommand(...argv).map((arg) => (isDeno && arg.startsWith('--allow-read=') && dirs.length
     ? `${arg},${dirs.join(',')} --allow-write=${dirs.join(',')}`.split(' ') : arg)).flat();
-  return new Promise((resolve, reject) => {
-    // No env: the host needs none (and under Deno, reading ours would need --allow-env).
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
-    const out = [];
-    const err = [];
-    child.stdout.on('data', (c) => out.push(c));
-    child.stderr.on('data', (c) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      resolve({ code, stdout, lines: stdout.split('\n').filter((l) => l !== ''), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.end(lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
-  });
+  return runProcess(command, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
 }
 
 const batch = (lines, ...args) => runCli(['batch', ...args], lines);

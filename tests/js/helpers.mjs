@@ -1,6 +1,8 @@
 // Shared by the *.test.mjs files; they run under `node --test` and `deno test`.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -27,6 +29,30 @@ export function cliCommand(...args) {
 }
 
 export const utf8 = (text) => new TextEncoder().encode(text);
+
+/**
+ * Runs `argv` with `input` (a string or bytes) on stdin and an empty
+ * environment (the hosts need none; under Deno, reading ours would need
+ * --allow-env). Resolves to {code, stdout, lines, stderr}, `lines` being
+ * stdout's non-empty lines.
+ */
+export function runProcess(argv, input) {
+  const [command, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: {} });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (c) => out.push(c));
+    child.stderr.on('data', (c) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      resolve({ code, stdout, lines: stdout.split('\n').filter((l) => l !== ''), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.on('error', () => {}); // a host that exits before reading it all: its code says why
+    child.stdin.end(input);
+  });
+}
 
 /** Runs `body` with a Reactor on the test module, closing it in any case. */
 export async function withReactor(options, body) {
