@@ -11,26 +11,11 @@ import { writeSync } from 'node:fs';
 import { WasiHost, ProcExit, SleepInterrupted } from './wasi/wasi-host.mjs';
 import { HostFunctions, errorReply, noSuchHostFunction } from './host-functions.mjs';
 import { guestHostOptions } from './options.mjs';
+import { OPS } from './ops.mjs';
 
 export const ABI_VERSION = 2;
 
-/**
- * The guest's operations: which export each one calls and what it takes:
- * nothing, a name, a name and code, a name and args (apply: a callback
- * too), or code alone (run: a callback too).
- */
-export const OPS = Object.freeze({
-  init: 'none',
-  register_lambda: 'code',
-  register_def: 'code',
-  register_module: 'code',
-  unregister_lambda: 'name',
-  unregister_def: 'name',
-  unregister_module: 'name',
-  apply_lambda: 'args',
-  apply_def: 'args',
-  run: 'cell',
-});
+export { OPS } from './ops.mjs';
 
 const RECORD_SIZE = 12;
 const TAGS = ['ok', 'err'];
