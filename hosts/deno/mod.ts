@@ -1,0 +1,466 @@
+// The Deno host: python-reactor through libpyreactor (include/pyreactor.h)
+// by Deno's FFI, with the calls of the JavaScript host's Reactor
+// (hosts/js/index.d.ts). See README.md for the API and the design.
+
+// @ts-types="../js/index.d.ts"
+import { OPS, PythonError, ReactorCalls } from '../js/reactor.mjs';
+import type { Args, GuestText, Op, RawResult } from '../js/index.d.ts';
+import * as check from '../js/options.mjs';
+import { argsText } from '../js/args-json.mjs';
+import { HostCall, HostFunctions } from '../js/host-functions.mjs';
+import {
+  address, bytesAt, cString, ERR, hasCapture, HOST_FN, LAYOUT, library, OK, OP_CODES, OptionsMemory, SINK,
+  stringAt, type Library,
+} from './ffi.ts';
+import { CLOSE, DONE, POSTED, WAITER_BYTES } from './waiter-cells.ts';
+import type { CallOptions, OutputTarget, ReactorOptions, WithOutput } from './types.ts';
+
+export { OPS, PythonError };
+export type * from './types.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Passed for an empty name or text: never a null pointer with length 0. */
+const EMPTY = new Uint8Array(1);
+/** How long past timeoutMs a host function still pending is given up (see #serveHostCall). */
+const HOST_GRACE_MS = 25;
+
+type Checked = {
+  libPath?: string;
+  preopens?: Record<string, { path: string; readOnly: boolean }>;
+  env?: Record<string, string>;
+  stdin?: Uint8Array;
+  stdout?: OutputTarget;
+  stderr?: OutputTarget;
+  stackSizeMb?: number;
+  timeoutMs?: number;
+  memoryMb?: number;
+  hostFunctions?: Record<string, unknown>;
+  hostFunctionsRaw?: Record<string, unknown>;
+};
+
+function libPath(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw new TypeError(`${key} must be a non-empty path without NUL, not ${typeof value === 'string' ? JSON.stringify(value) : typeof value}`);
+  }
+  return value;
+}
+
+function stdinBytes(value: unknown, key: string): Uint8Array {
+  if (typeof value === 'function') {
+    throw new TypeError(`${key}: this host takes the guest's input as a string or a Uint8Array, not a function`);
+  }
+  return check.stdin(value, key);
+}
+
+/** The checks of options.mjs (shared with the JavaScript host), by key. */
+const CHECKS: Record<string, (value: unknown, key: string) => unknown> = {
+  libPath,
+  preopens: check.preopens,
+  env: check.env,
+  stdin: stdinBytes,
+  stdout: check.output,
+  stderr: check.output,
+  stackSizeMb: check.stackSizeMb,
+  timeoutMs: check.timeoutMs,
+  memoryMb: check.memoryMb,
+  hostFunctions: check.hostFunctions,
+  hostFunctionsRaw: check.hostFunctions,
+};
+
+function checkOptions(options: unknown): Checked {
+  if (options === undefined) return {};
+  const proto = options === null || typeof options !== 'object' ? undefined : Object.getPrototypeOf(options);
+  if (proto !== Object.prototype && proto !== null) throw new TypeError('Reactor: options must be a plain object');
+  const checked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options as object)) {
+    const fn = CHECKS[key];
+    if (fn === undefined) throw new TypeError(`Reactor: unknown option ${JSON.stringify(key)} (known: ${Object.keys(CHECKS).join(', ')})`);
+    if (value === undefined) continue;
+    try {
+      checked[key] = fn(value, key);
+    } catch (error) {
+      throw error instanceof TypeError ? new TypeError(`Reactor: ${error.message}`) : error;
+    }
+  }
+  const both = Object.keys(checked.hostFunctionsRaw ?? {}).find((name) => Object.hasOwn(checked.hostFunctions ?? {}, name));
+  if (both !== undefined) throw new TypeError(`Reactor: hostFunctions and hostFunctionsRaw both have ${JSON.stringify(both)}: a name is one host function`);
+  return checked as Checked;
+}
+
+/** The library to open: the option, else $PYREACTOR_LIB (if Deno may read it), else this repository's build. */
+function defaultLibPath(): string {
+  const env = Deno.permissions.querySync({ name: 'env', variable: 'PYREACTOR_LIB' });
+  const fromEnv = env.state === 'granted' ? Deno.env.get('PYREACTOR_LIB') : undefined;
+  if (fromEnv) return fromEnv;
+  return decodeURIComponent(new URL('../../build/libpyreactor.so', import.meta.url).pathname);
+}
+
+const bytesOf = (text: GuestText): Uint8Array => (typeof text === 'string' ? encoder.encode(text) : text);
+const nonEmpty = (bytes: Uint8Array): Uint8Array => (bytes.length === 0 ? EMPTY : bytes);
+
+/** The payload of call(): code or args text as bytes (args sent as JSON by argsText's rules). */
+function payloadOf(op: Op, value: GuestText | Args | undefined): Uint8Array {
+  const kind = OPS[op];
+  if (kind === 'args') {
+    if (value === undefined) return encoder.encode('[]');
+    return typeof value === 'string' || value instanceof Uint8Array ? bytesOf(value) : encoder.encode(argsText(value));
+  }
+  if (kind === 'code' || kind === 'cell') {
+    if (typeof value === 'string' || value instanceof Uint8Array) return bytesOf(value);
+    throw new TypeError(`${op}: code must be a string or Uint8Array`);
+  }
+  return EMPTY;
+}
+
+/** Writes all of `bytes` to a Deno stream. */
+function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+}
+
+/** A call's result with what the guest wrote during it (per-call output). */
+type Captured = { stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } };
+
+export class Reactor extends ReactorCalls {
+  readonly #lib: Library;
+  #handle: Deno.PointerValue;
+  readonly #options: Checked;
+  readonly #memory: OptionsMemory;
+  readonly #callbacks: Deno.UnsafeCallback<typeof SINK>[] = [];
+  readonly #host: HostFunctions;
+  #waiter: Worker | null = null;
+  #cells: Int32Array | null = null;
+  #slots: BigUint64Array | null = null;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #calling = false; // a pyreactor_call is in flight: #serveHostCalls runs
+  #deadline = Infinity; // performance.now() past which a pending host function is given up
+
+  private constructor(lib: Library, options: Checked) {
+    super();
+    this.#lib = lib;
+    this.#options = options;
+    this.#memory = new OptionsMemory(lib);
+    this.#host = new HostFunctions(this, options.hostFunctions, options.hostFunctionsRaw);
+    this.#handle = null;
+  }
+
+  /** Opens an instance (Python itself starts at the first call). Rejects
+   *  with a TypeError for a bad option, an Error when the library cannot be
+   *  opened or refuses the options. */
+  static async load(options?: ReactorOptions): Promise<Reactor> {
+    const checked = checkOptions(options);
+    const lib = library(checked.libPath ?? defaultLibPath());
+    const reactor = new Reactor(lib, checked);
+    try {
+      if (reactor.#host.size > 0) await reactor.#startWaiter();
+      reactor.#open();
+    } catch (error) {
+      reactor.#release();
+      throw error;
+    }
+    return reactor;
+  }
+
+  /** How many times the library rebuilt the instance (after a trap or a timeout). */
+  get rebuilds(): number {
+    return this.#handle === null ? 0 : Number(this.#lib.symbols.pyreactor_rebuilds(this.#handle));
+  }
+
+  /** Whether `{ output: true }` works with this library (pyreactor_set_capture). */
+  get canCaptureOutput(): boolean {
+    return hasCapture(this.#lib);
+  }
+
+  /**
+   * Any op: resolves to {tag, text}, the guest's JSON text untouched;
+   * rejects for what is not the guest's answer (Trap, Timeout, MemoryLimit,
+   * InvalidResult, ...: PythonError), or with a TypeError for args that
+   * cannot be sent. With `{ output: true }` the result has stdout, stderr
+   * and truncated too.
+   */
+  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: CallOptions): Promise<RawResult & Partial<Captured>> {
+    let request: [number, Uint8Array, Uint8Array, boolean];
+    try {
+      if (!Object.hasOwn(OP_CODES, op)) throw new TypeError(`unknown op: ${op}`);
+      const named = OPS[op] !== 'none' && OPS[op] !== 'cell';
+      request = [OP_CODES[op], named ? bytesOf(name ?? '') : EMPTY, payloadOf(op, textOrArgs), this.#captureOption(options)];
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#host.size > 0) HostCall.reentered(this, op); // see hosts/js/host-functions.mjs
+    const run = this.#tail.then(() => this.#invoke(...request));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  // The value calls, with the per-call option: `{ output: true }` resolves
+  // to { value, stdout, stderr, truncated }.
+  override applyLambda(name: GuestText, args?: Args): Promise<unknown>;
+  override applyLambda(name: GuestText, args: Args | undefined, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
+  override async applyLambda(name: GuestText, args: Args = [], options?: CallOptions): Promise<unknown> {
+    return this.#value(await this.call('apply_lambda', name, argsText(args), options), options);
+  }
+
+  override applyDef(name: GuestText, args?: Args): Promise<unknown>;
+  override applyDef(name: GuestText, args: Args | undefined, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
+  override async applyDef(name: GuestText, args: Args = [], options?: CallOptions): Promise<unknown> {
+    return this.#value(await this.call('apply_def', name, argsText(args), options), options);
+  }
+
+  override run(code: GuestText): Promise<unknown>;
+  override run(code: GuestText, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
+  override async run(code: GuestText, options?: CallOptions): Promise<unknown> {
+    return this.#value(await this.call('run', undefined, code, options), options);
+  }
+
+  override applyLambdaRaw(name: GuestText, text: GuestText = '[]', options?: CallOptions): Promise<RawResult & Partial<Captured>> {
+    return this.call('apply_lambda', name, text, options);
+  }
+
+  override applyDefRaw(name: GuestText, text: GuestText = '[]', options?: CallOptions): Promise<RawResult & Partial<Captured>> {
+    return this.call('apply_def', name, text, options);
+  }
+
+  /** Waits for queued calls, then frees the instance; later calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#host.size > 0) HostCall.reentered(this, 'close'); // it waits for the current call
+    this.#closed = true;
+    await this.#tail;
+    this.#release();
+  }
+
+  #captureOption(options: CallOptions | undefined): boolean {
+    if (options === undefined) return false;
+    if (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'output')) {
+      throw new TypeError('call options must be an object { output?: boolean }');
+    }
+    if (options.output === undefined) return false;
+    if (typeof options.output !== 'boolean') throw new TypeError(`output must be true or false, not ${typeof options.output}`);
+    if (options.output && !hasCapture(this.#lib)) {
+      throw new TypeError('{ output: true } needs a libpyreactor with pyreactor_set_capture (per-call output)');
+    }
+    return options.output;
+  }
+
+  #value(result: RawResult & Partial<Captured>, options: CallOptions | undefined): unknown {
+    if (result.tag === 'err') throw PythonError.fromText(result.text);
+    let value: unknown;
+    try {
+      value = JSON.parse(result.text);
+    } catch {
+      throw new PythonError({ type: 'InvalidResult', message: 'the guest returned text that is not JSON' });
+    }
+    if (!options?.output) return value;
+    return { value, stdout: result.stdout, stderr: result.stderr, truncated: result.truncated };
+  }
+
+  // ---- the instance
+
+  #open(): void {
+    const { symbols } = this.#lib;
+    this.#writeOptions();
+    const out = new BigUint64Array(1);
+    const code = symbols.pyreactor_open(this.#memory.struct, new Uint8Array(out.buffer));
+    this.#handle = out[0] === 0n ? null : Deno.UnsafePointer.create(out[0]);
+    if (code === OK) return;
+    const why = this.#handle === null ? `code ${code}` : stringAt(symbols.pyreactor_errmsg(this.#handle));
+    throw code === 4 ? new TypeError(`Reactor: the library refused the options: ${why}`) : new Error(`Reactor: cannot open an instance: ${why}`);
+  }
+
+  #writeOptions(): void {
+    const o = LAYOUT.options;
+    const m = this.#memory;
+    const { preopens = {}, env = {}, stdin, stackSizeMb, memoryMb, timeoutMs } = this.#options;
+    const grants = Object.entries(preopens);
+    m.setU64(o.dirs, m.records(grants.length, LAYOUT.dir.size, (view, base, i) => {
+      const [guest, { path, readOnly }] = grants[i];
+      view.setBigUint64(base + LAYOUT.dir.host_path, m.keep(cString(path)), true);
+      view.setBigUint64(base + LAYOUT.dir.guest_path, m.keep(cString(guest)), true);
+      view.setInt32(base + LAYOUT.dir.read_only, readOnly ? 1 : 0, true);
+    }));
+    m.setU64(o.n_dirs, BigInt(grants.length));
+    const vars = Object.entries(env);
+    m.setU64(o.env, m.records(vars.length, 8, (view, base, i) => {
+      view.setBigUint64(base, m.keep(cString(`${vars[i][0]}=${vars[i][1]}`)), true);
+    }));
+    m.setU64(o.n_env, BigInt(vars.length));
+    m.setU64(o.stdout_sink, this.#sink(this.#options.stdout ?? 'stderr', 'stdout'));
+    m.setU64(o.stderr_sink, this.#sink(this.#options.stderr ?? 'stderr', 'stderr'));
+    if (stdin !== undefined) {
+      m.setU64(o.stdin_data, m.keep(stdin));
+      m.setU64(o.stdin_len, BigInt(stdin.length));
+    }
+    if (stackSizeMb !== undefined) m.setU64(o.stack_size, BigInt(stackSizeMb) << 20n);
+    if (memoryMb !== undefined) m.setU64(o.memory_limit, BigInt(memoryMb) << 20n);
+    if (timeoutMs !== undefined) m.setU32(o.timeout_ms, timeoutMs);
+    const names = this.#host.names;
+    if (names.length > 0) {
+      const fn = this.#waiterPointer;
+      m.setU64(o.host_functions, m.records(names.length, LAYOUT.host_function.size, (view, base, i) => {
+        view.setBigUint64(base + LAYOUT.host_function.name, m.keep(cString(names[i])), true);
+        view.setBigUint64(base + LAYOUT.host_function.fn, fn, true);
+      }));
+      m.setU64(o.n_host_functions, BigInt(names.length));
+    }
+  }
+
+  /** The sink for one stream (0n: discarded by the library). */
+  #sink(target: OutputTarget, stream: 'stdout' | 'stderr'): bigint {
+    if (target === 'ignore') return 0n;
+    let emit: (bytes: Uint8Array) => void;
+    if (typeof target === 'function') {
+      emit = (bytes) => {
+        try {
+          target(bytes);
+        } catch (error) {
+          queueMicrotask(() => { throw error; }); // as the JavaScript host does
+        }
+      };
+    } else {
+      const out = (target === 'inherit' ? stream : target) === 'stdout' ? Deno.stdout : Deno.stderr;
+      emit = (bytes) => writeAll(out, bytes);
+    }
+    const callback = Deno.UnsafeCallback.threadSafe(SINK, (_user, data, len) => {
+      emit(bytesAt(data, Number(len)).slice()); // the library's bytes are valid during the callback only
+    });
+    callback.unref(); // an idle reactor does not keep the process alive; a call in flight does
+    this.#callbacks.push(callback);
+    return address(callback.pointer);
+  }
+
+  /** Frees the instance, the callbacks and the waiter. */
+  #release(): void {
+    if (this.#handle !== null) this.#lib.symbols.pyreactor_close(this.#handle);
+    this.#handle = null;
+    for (const callback of this.#callbacks) callback.close();
+    this.#callbacks.length = 0;
+    if (this.#cells !== null) {
+      Atomics.store(this.#cells, 0, CLOSE);
+      Atomics.notify(this.#cells, 0);
+    }
+    this.#waiter?.postMessage('close');
+    this.#waiter = null;
+  }
+
+  async #invoke(op: number, name: Uint8Array, text: Uint8Array, capture: boolean): Promise<RawResult & Partial<Captured>> {
+    if (this.#closed && this.#handle === null) throw new Error('Reactor is closed');
+    const { symbols } = this.#lib;
+    const handle = this.#handle;
+    if (capture) symbols.pyreactor_set_capture!(handle, 1);
+    for (const callback of this.#callbacks) callback.ref();
+    const timeoutMs = this.#options.timeoutMs;
+    this.#deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs + HOST_GRACE_MS;
+    const serving = this.#cells !== null ? this.#serveHostCalls() : null;
+    let code: number;
+    try {
+      code = await symbols.pyreactor_call(handle, op, nonEmpty(name), BigInt(name.length), nonEmpty(text), BigInt(text.length));
+    } finally {
+      for (const callback of this.#callbacks) callback.unref();
+      if (serving !== null) {
+        this.#calling = false;
+        Atomics.notify(this.#cells!, 0);
+        await serving;
+      }
+    }
+    const len = new BigUint64Array(1);
+    const resultText = decoder.decode(bytesAt(symbols.pyreactor_result(handle, new Uint8Array(len.buffer)), Number(len[0])));
+    const captured = capture ? this.#captured(handle) : undefined;
+    if (code !== OK && code !== ERR) throw PythonError.fromText(resultText);
+    const result = { tag: code === OK ? 'ok' : 'err', text: resultText } as const;
+    return captured === undefined ? result : { ...result, ...captured };
+  }
+
+  #captured(handle: Deno.PointerValue): Captured {
+    const s = this.#lib.symbols;
+    const read = (stream: number) => {
+      const len = new BigUint64Array(1);
+      return decoder.decode(bytesAt(s.pyreactor_output!(handle, stream, new Uint8Array(len.buffer)), Number(len[0])));
+    };
+    const captured = {
+      stdout: read(1),
+      stderr: read(2),
+      truncated: { stdout: s.pyreactor_output_truncated!(handle, 1) !== 0, stderr: s.pyreactor_output_truncated!(handle, 2) !== 0 },
+    };
+    s.pyreactor_set_capture!(handle, 0);
+    return captured;
+  }
+
+  // ---- host functions (see waiter.ts)
+
+  #waiterPointer = 0n;
+
+  async #startWaiter(): Promise<void> {
+    const buffer = new SharedArrayBuffer(WAITER_BYTES);
+    this.#cells = new Int32Array(buffer, 0, 1);
+    this.#slots = new BigUint64Array(buffer, 8, 4);
+    const worker = new Worker(new URL('./waiter.ts', import.meta.url), { type: 'module' });
+    this.#waiter = worker;
+    this.#waiterPointer = await new Promise<bigint>((resolve, reject) => {
+      worker.onmessage = (event) => resolve(BigInt(event.data));
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(`Reactor: the host-function waiter did not start: ${event.message}`));
+      };
+      worker.postMessage({ buffer });
+    });
+    worker.onmessage = null;
+  }
+
+  /** Answers the waiter's host calls while a pyreactor_call is in flight. */
+  async #serveHostCalls(): Promise<void> {
+    const cells = this.#cells!;
+    this.#calling = true;
+    while (this.#calling) {
+      const state = Atomics.load(cells, 0);
+      if (state === POSTED) {
+        await this.#serveHostCall();
+        continue;
+      }
+      const wait = Atomics.waitAsync(cells, 0, state);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  /**
+   * One host call: the function runs here, on the main thread (awaited if
+   * async), and its reply goes to the library (a thread other than the
+   * callback's may reply while the callback waits: pyreactor.h). A function
+   * still pending HOST_GRACE_MS past the call's timeoutMs is given up (its
+   * signal aborted): the library, whose limit has passed by then, ends the
+   * call with Timeout once the waiter returns.
+   */
+  async #serveHostCall(): Promise<void> {
+    const slots = this.#slots!;
+    const call = Deno.UnsafePointer.create(slots[0]);
+    const name = stringAt(Deno.UnsafePointer.create(slots[1]));
+    const args = decoder.decode(bytesAt(Deno.UnsafePointer.create(slots[2]), Number(slots[3])));
+    let reply = this.#host.start(name, args);
+    if (reply instanceof HostCall) {
+      const pending = reply;
+      const left = this.#deadline - performance.now();
+      const timer = Number.isFinite(left)
+        ? setTimeout(() => pending.refuse(`host function ${name}: the call's time limit (timeoutMs) passed`), Math.max(0, left))
+        : undefined;
+      reply = await pending.settled;
+      clearTimeout(timer);
+    }
+    const { ok, text } = reply as { ok: boolean; text: string };
+    const { symbols } = this.#lib;
+    if (ok) {
+      const bytes = encoder.encode(text);
+      symbols.pyreactor_reply_ok(call, nonEmpty(bytes), BigInt(bytes.length));
+    } else {
+      let error: { type?: unknown; message?: unknown } = {};
+      try {
+        error = JSON.parse(text);
+      } catch { /* a raw function's error text: HostError below */ }
+      const type = typeof error?.type === 'string' ? error.type : 'HostError';
+      const message = typeof error?.message === 'string' ? error.message : text;
+      symbols.pyreactor_reply_error(call, cString(type.replaceAll('\0', '\uFFFD')), cString(message.replaceAll('\0', '\uFFFD')));
+    }
+    Atomics.store(this.#cells!, 0, DONE);
+    Atomics.notify(this.#cells!, 0);
+  }
+}
