@@ -56,7 +56,7 @@ demo: $(WASM) native node_modules/.package-lock.json
 	node hosts/js/demo.mjs
 	@echo
 	@echo "--- the same guest, compiled to native code: build/pyreactor batch ---"
-	build/pyreactor --host-function "upper=tr a-z A-Z" batch < hosts/native/demo.jsonl
+	build/pyreactor --host-function "upper=tr a-z A-Z" batch < hosts/native/cli/demo.jsonl
 
 # ---------------------------------------------------------------- bench --
 # `make bench`: docs/performance.md and docs/performance.svg (bench/bench.mk).

@@ -62,16 +62,16 @@ COMPUTE_HISTORY = [
     "|---|---|",
     "| pymalloc in the guest (`--with-pymalloc`; CPython 3.11 turns it off for WASI) | sort 1.95× → 1.23×, "
     "word count 1.56× → 1.05-1.15×: small objects no longer go through wasi-libc's dlmalloc |",
-    "| threaded dispatch of the eval loop (`hosts/native/wasm2c-split.awk`) and clang's tail-duplication "
+    "| threaded dispatch of the eval loop (`hosts/native/wasm2c/wasm2c-split.awk`) and clang's tail-duplication "
     "limits raised | geometric mean 1.41× → 1.34× in one run (each opcode handler ends in its own indirect "
     "jump, as with the native build's computed gotos) |",
     "| memcpy/memmove/memset as bulk-memory instructions (`guest/reactor_memory_ops.c`) | strings kernel "
     "146 → 138 ms (minimum of 20) |",
     "| indirect calls through a table written out at build time (`CALL_FIXED` in "
-    "`hosts/native/wasm2c-split.awk`: the index and the entry's type checked against constants, three loads "
+    "`hosts/native/wasm2c/wasm2c-split.awk`: the index and the entry's type checked against constants, three loads "
     "fewer per call) | geometric mean 1.38-1.40× → 1.29-1.30× in two runs (JSON 1.41× → 1.28×, sort "
     "1.33× → 1.12×; fib 4% slower) |",
-    "| profile-guided compile of the generated C (`hosts/native/wasm2c-pgo.sh`), trained on CPython's own PGO "
+    "| profile-guided compile of the generated C (`hosts/native/wasm2c/wasm2c-pgo.sh`), trained on CPython's own PGO "
     "test set (the 44 test modules of `Lib/test/libregrtest/pgo.py`, run in the guest), not on these kernels | "
     "geometric mean 1.35× → 1.22× (20 rounds); warm apply about 1.6 → 1.3 µs. A profile trained on these "
     "kernels themselves gave 1.18× in the same run; it is not used, as it would flatter this table |",

@@ -7,7 +7,7 @@
 // one way to stop runaway code for certain.
 //
 // A request line is read and parsed as bytes, as the native host does
-// (hosts/native/batch_request.c): JSON's structure is ASCII, and a string's
+// (hosts/native/lib/batch_request.c): JSON's structure is ASCII, and a string's
 // bytes, once its escapes are decoded, go to the guest as they are. Bytes
 // that are not UTF-8 are passed as a Uint8Array, so the guest answers
 // InvalidName, InvalidInput or InvalidArgs for them; decoding the line as

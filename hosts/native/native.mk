@@ -11,7 +11,7 @@
 #   install           PREFIX=/usr/local (and DESTDIR): header, library,
 #                     pkg-config file, command
 #
-# The guest is compiled once per distinct wasm (hosts/native/wasm2c-cache.sh,
+# The guest is compiled once per distinct wasm (hosts/native/wasm2c/wasm2c-cache.sh,
 # cached in ~/.cache/python-wasi-reactor/; about 5 s of wasm2c and 70 s of
 # gcc on 2 cores, 400 MB per compiler); everything else is small.
 # PYREACTOR_WASM2C_JOBS (default 2) bounds the parallel guest compiles.
@@ -29,22 +29,32 @@ NATIVE_GEN_CC ?= clang-19
 
 # Our code: strict. _GNU_SOURCE for ucontext, openat2, getrandom, preadv.
 NATIVE_WARN := -Wall -Wextra -Werror
+# The host is split by layer (hosts/native/<layer>/): runtime (wasm2c's
+# runtime, guest calls, memory image), wasi, json, lib (the C API), cli,
+# testing (test hooks), wasm2c (the guest's compile). Each layer's headers
+# are found by name.
+NATIVE_LAYERS := runtime wasi json lib testing
 NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(NATIVE_WARN) -fstack-clash-protection \
-  -Iinclude -Ihosts/native -I$(NATIVE_DIR) -I$(WASM2C_RT)
+  -Iinclude $(NATIVE_LAYERS:%=-Ihosts/native/%) -I$(NATIVE_DIR) -I$(WASM2C_RT)
 # The generated code: not ours to warn about. Stack-clash protection makes a
 # large frame probe page by page, so guest stack overflow always hits the
 # guard region of the instance's stack (see guest_call.c).
 # clang's tail duplication limits are raised so that the threaded dispatch
-# of the eval loop stays threaded (wasm2c-split.awk, "Threaded dispatch").
+# of the eval loop stays threaded (wasm2c/wasm2c-split.awk, "Threaded dispatch").
 NATIVE_GEN_CFLAGS := -O2 -fstack-clash-protection -w -I$(WASM2C_RT) \
   $(if $(findstring clang,$(NATIVE_GEN_CC)),-mllvm -tail-dup-pred-size=1000 -mllvm -tail-dup-succ-size=1000)
 NATIVE_LIBS := -lpthread -lm
 
-NATIVE_LIB_SRC := $(addprefix hosts/native/,guest_call.c wasm_rt_runtime.c wasm_memory_image.c \
-  wasi_mem.c wasi_fd_table.c wasi_fs.c wasi_path.c wasi_clock_random.c \
-  wasi_env_proc.c wasi_link.c host_call.c host_command.c json_reader.c json_writer.c batch_request.c \
-  pyreactor_instance.c pyreactor_calls.c pyreactor_result.c pyreactor_testing.c)
-NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*.h)
+NATIVE_LIB_SRC := $(addprefix hosts/native/,runtime/guest_call.c runtime/wasm_rt_runtime.c \
+  runtime/wasm_memory_image.c \
+  wasi/wasi_mem.c wasi/wasi_fd_table.c wasi/wasi_fs.c wasi/wasi_path.c wasi/wasi_clock_random.c \
+  wasi/wasi_env_proc.c wasi/wasi_link.c \
+  json/json_reader.c json/json_writer.c \
+  lib/host_call.c lib/host_command.c lib/batch_request.c \
+  lib/pyreactor_instance.c lib/pyreactor_calls.c lib/pyreactor_result.c \
+  testing/pyreactor_testing.c)
+NATIVE_CLI_SRC := hosts/native/cli/pyreactor_cli.c
+NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*/*.h)
 NATIVE_LIB_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
 NATIVE_GEN_H := $(NATIVE_DIR)/python_reactor.h
 NATIVE_GEN_O := $(NATIVE_DIR)/python_reactor.o
@@ -60,23 +70,23 @@ native: $(BUILD)/libpyreactor.a $(BUILD)/pyreactor $(BUILD)/pyreactor.pc
 # The wasm is copied first and the stamp gets the copy's time, so a wasm
 # rebuilt while this runs is seen as newer next time.
 #
-# With clang (the default), profile-guided: hosts/native/wasm2c-pgo.sh
+# With clang (the default), profile-guided: hosts/native/wasm2c/wasm2c-pgo.sh
 # trains an instrumented build on CPython's own PGO test set first.
 # NATIVE_PGO=0 skips that (a plain -O2 object, one compile instead of two).
 NATIVE_PGO ?= 1
 NATIVE_GUEST_BUILD := $(if $(and $(filter 1,$(NATIVE_PGO)),$(findstring clang,$(NATIVE_GEN_CC))),pgo,plain)
-NATIVE_PGO_DEPS := hosts/native/wasm2c-pgo.sh hosts/native/pgo_train.py
-$(NATIVE_DIR)/python_reactor.stamp: $(WASM) hosts/native/wasm2c-cache.sh hosts/native/wasm2c-split.awk \
+NATIVE_PGO_DEPS := hosts/native/wasm2c/wasm2c-pgo.sh hosts/native/wasm2c/pgo_train.py
+$(NATIVE_DIR)/python_reactor.stamp: $(WASM) hosts/native/wasm2c/wasm2c-cache.sh hosts/native/wasm2c/wasm2c-split.awk \
     $(if $(filter pgo,$(NATIVE_GUEST_BUILD)),$(NATIVE_PGO_DEPS))
 	@mkdir -p $(@D)
 	cp $(WASM) $(NATIVE_DIR)/input.wasm
 ifeq ($(NATIVE_GUEST_BUILD),pgo)
 	PGO_HOST_CC='$(NATIVE_CC)' PGO_HOST_CFLAGS='$(NATIVE_CFLAGS)' \
-	PGO_HOST_SRC='$(NATIVE_LIB_SRC) hosts/native/pyreactor_cli.c' \
-	  hosts/native/wasm2c-pgo.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(CPY)/src/Lib \
+	PGO_HOST_SRC='$(NATIVE_LIB_SRC) $(NATIVE_CLI_SRC)' \
+	  hosts/native/wasm2c/wasm2c-pgo.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(CPY)/src/Lib \
 	  $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
 else
-	hosts/native/wasm2c-cache.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
+	hosts/native/wasm2c/wasm2c-cache.sh $(NATIVE_DIR)/input.wasm $(NATIVE_DIR) $(NATIVE_GEN_CC) $(NATIVE_GEN_CFLAGS)
 endif
 	@touch -r $(NATIVE_DIR)/input.wasm $@
 # Side products of the stamp; the header keeps its time when unchanged.
@@ -91,7 +101,7 @@ $(BUILD)/libpyreactor.a: $(NATIVE_GEN_O) $(NATIVE_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/pyreactor: $(NATIVE_DIR)/pyreactor_cli.o $(BUILD)/libpyreactor.a
+$(BUILD)/pyreactor: $(NATIVE_DIR)/cli/pyreactor_cli.o $(BUILD)/libpyreactor.a
 	$(NATIVE_CC) -o $@ $^ $(NATIVE_LIBS)
 
 # Regenerated when PREFIX changes, rewritten only when its text does.
@@ -134,7 +144,7 @@ $(NATIVE_ASAN_DIR)/libpyreactor.a: $(NATIVE_GEN_O) $(NATIVE_ASAN_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(NATIVE_ASAN_DIR)/pyreactor: $(NATIVE_ASAN_DIR)/pyreactor_cli.o $(NATIVE_ASAN_DIR)/libpyreactor.a
+$(NATIVE_ASAN_DIR)/pyreactor: $(NATIVE_ASAN_DIR)/cli/pyreactor_cli.o $(NATIVE_ASAN_DIR)/libpyreactor.a
 	$(NATIVE_CC) $(NATIVE_SAN) -o $@ $^ $(NATIVE_LIBS)
 
 $(NATIVE_ASAN_DIR)/test_%: tests/native/test_%.c tests/native/test_util.h $(NATIVE_ASAN_DIR)/libpyreactor.a $(NATIVE_HDRS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The splitter's fixed table (hosts/native/wasm2c-split.awk), on small
+# The splitter's fixed table (hosts/native/wasm2c/wasm2c-split.awk), on small
 # modules: the table is fixed only when nothing can change it, and calls give
 # the same results and the same traps either way: an index equal to the
 # table's size or far past it, a null entry, an entry of another signature.
@@ -23,7 +23,7 @@ for case in "fixed|fixed table: 5 entries, 1 indirect calls" \
   if ! wat2wasm "$src/$name.wat" -o "$dir/m.wasm" || ! wasm2c -n python_reactor "$dir/m.wasm" -o "$dir/python_reactor.c"; then
     fail=$((fail + 1)); echo "FAIL $name: wat2wasm/wasm2c"; continue
   fi
-  said=$(awk -v parts=2 -v out="$dir/split" -f hosts/native/wasm2c-split.awk \
+  said=$(awk -v parts=2 -v out="$dir/split" -f hosts/native/wasm2c/wasm2c-split.awk \
     "$dir/python_reactor.c" "$dir/python_reactor.c" 2>&1 >/dev/null)
   check "$name: splitter" "$said" "$want"
   if ! clang-19 -O2 -w -I/usr/src/wasm2c -I"$dir" -I"$dir/split" -o "$dir/driver" \

@@ -180,7 +180,7 @@ static void case_os_exit_is_not_a_trap(pyreactor *p)
 }
 
 /* An indirect call is checked against the table's size and the entry's
-** type (in the native host, CALL_FIXED of hosts/native/wasm2c-split.awk).
+** type (in the native host, CALL_FIXED of hosts/native/wasm2c/wasm2c-split.awk).
 ** A class's tp_repr slot is a table index in guest memory: overwritten from
 ** the host with an index past any table and with the class's own
 ** tp_dealloc (a void(PyObject *) where repr needs PyObject *(PyObject *)),
