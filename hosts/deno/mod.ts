@@ -12,7 +12,7 @@ import {
   address, bytesAt, cString, ERR, hasCapture, HOST_FN, LAYOUT, library, OK, OP_CODES, OptionsMemory, SINK,
   stringAt, type Library,
 } from './ffi.ts';
-import { CLOSE, DONE, POSTED, WAITER_BYTES } from './waiter-cells.ts';
+import { CLOSE, DONE, PENDING, REPLIED, type WaiterInit } from './waiter-cells.ts';
 import type { CallOptions, OutputTarget, ReactorOptions, WithOutput } from './types.ts';
 
 export { OPS, PythonError };
@@ -22,7 +22,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Passed for an empty name or text: never a null pointer with length 0. */
 const EMPTY = new Uint8Array(1);
-/** How long past timeoutMs a host function still pending is given up (see #serveHostCall). */
+/** How long past timeoutMs a host function still pending is given up (see #hostCall). */
 const HOST_GRACE_MS = 25;
 
 type Checked = {
@@ -118,6 +118,9 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Arra
   for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
 }
 
+/** A host function's reply (host-functions.mjs): the value's JSON text, or an error object's. */
+type HostReply = { ok: boolean; text: string };
+
 /** A call's result with what the guest wrote during it (per-call output). */
 type Captured = { stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } };
 
@@ -126,14 +129,12 @@ export class Reactor extends ReactorCalls {
   #handle: Deno.PointerValue;
   readonly #options: Checked;
   readonly #memory: OptionsMemory;
-  readonly #callbacks: Deno.UnsafeCallback<typeof SINK>[] = [];
+  readonly #callbacks: Deno.UnsafeCallback<typeof SINK | typeof HOST_FN>[] = [];
   readonly #host: HostFunctions;
   #waiter: Worker | null = null;
-  #cells: Int32Array | null = null;
-  #slots: BigUint64Array | null = null;
+  #cell: Int32Array | null = null; // the waiter's (waiter-cells.ts)
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #calling = false; // a pyreactor_call is in flight: #serveHostCalls runs
   #deadline = Infinity; // performance.now() past which a pending host function is given up
 
   private constructor(lib: Library, options: Checked) {
@@ -336,9 +337,9 @@ export class Reactor extends ReactorCalls {
     this.#handle = null;
     for (const callback of this.#callbacks) callback.close();
     this.#callbacks.length = 0;
-    if (this.#cells !== null) {
-      Atomics.store(this.#cells, 0, CLOSE);
-      Atomics.notify(this.#cells, 0);
+    if (this.#cell !== null) {
+      Atomics.store(this.#cell, 0, CLOSE);
+      Atomics.notify(this.#cell, 0);
     }
     this.#waiter?.postMessage('close');
     this.#waiter = null;
@@ -352,17 +353,11 @@ export class Reactor extends ReactorCalls {
     for (const callback of this.#callbacks) callback.ref();
     const timeoutMs = this.#options.timeoutMs;
     this.#deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs + HOST_GRACE_MS;
-    const serving = this.#cells !== null ? this.#serveHostCalls() : null;
     let code: number;
     try {
       code = await symbols.pyreactor_call(handle, op, nonEmpty(name), BigInt(name.length), nonEmpty(text), BigInt(text.length));
     } finally {
       for (const callback of this.#callbacks) callback.unref();
-      if (serving !== null) {
-        this.#calling = false;
-        Atomics.notify(this.#cells!, 0);
-        await serving;
-      }
     }
     const len = new BigUint64Array(1);
     const resultText = decoder.decode(bytesAt(symbols.pyreactor_result(handle, new Uint8Array(len.buffer)), Number(len[0])));
@@ -391,10 +386,13 @@ export class Reactor extends ReactorCalls {
 
   #waiterPointer = 0n;
 
+  /** Starts the waiter, whose callback is the library's `fn` for every host function. */
   async #startWaiter(): Promise<void> {
-    const buffer = new SharedArrayBuffer(WAITER_BYTES);
-    this.#cells = new Int32Array(buffer, 0, 1);
-    this.#slots = new BigUint64Array(buffer, 8, 4);
+    const buffer = new SharedArrayBuffer(4);
+    this.#cell = new Int32Array(buffer);
+    const main = Deno.UnsafeCallback.threadSafe(HOST_FN, (call, name, args, len) => this.#hostCall(call, name, args, len));
+    main.unref();
+    this.#callbacks.push(main);
     const worker = new Worker(new URL('./waiter.ts', import.meta.url), { type: 'module' });
     this.#waiter = worker;
     this.#waiterPointer = await new Promise<bigint>((resolve, reject) => {
@@ -403,64 +401,58 @@ export class Reactor extends ReactorCalls {
         event.preventDefault();
         reject(new Error(`Reactor: the host-function waiter did not start: ${event.message}`));
       };
-      worker.postMessage({ buffer });
+      const init: WaiterInit = { buffer, main: address(main.pointer) };
+      worker.postMessage(init);
     });
     worker.onmessage = null;
   }
 
-  /** Answers the waiter's host calls while a pyreactor_call is in flight. */
-  async #serveHostCalls(): Promise<void> {
-    const cells = this.#cells!;
-    this.#calling = true;
-    while (this.#calling) {
-      const state = Atomics.load(cells, 0);
-      if (state === POSTED) {
-        await this.#serveHostCall();
-        continue;
-      }
-      const wait = Atomics.waitAsync(cells, 0, state);
-      if (wait.async) await wait.value;
+  /**
+   * One host call, on the main thread, called (through the waiter) while
+   * the library's thread waits: the function starts here; a value is
+   * replied at once (REPLIED), a promise later (PENDING: the waiter waits
+   * for DONE). Another thread than the callback's may reply while the
+   * callback waits (pyreactor.h). A function still pending HOST_GRACE_MS
+   * past the call's timeoutMs is given up (its signal aborted, an error
+   * reply): the library, whose own limit has passed by then, ends the call
+   * with Timeout as soon as the waiter returns.
+   */
+  #hostCall(call: Deno.PointerValue, namePointer: Deno.PointerValue, args: Deno.PointerValue, len: number | bigint): number {
+    const name = stringAt(namePointer);
+    const reply = this.#host.start(name, decoder.decode(bytesAt(args, Number(len))));
+    if (!(reply instanceof HostCall)) {
+      this.#reply(call, reply as HostReply);
+      return REPLIED;
     }
+    const cell = this.#cell!;
+    Atomics.store(cell, 0, PENDING);
+    const left = this.#deadline - performance.now();
+    const timer = Number.isFinite(left)
+      ? setTimeout(() => reply.refuse(`host function ${name}: the call's time limit (timeoutMs) passed`), Math.max(0, left))
+      : undefined;
+    (reply.settled as unknown as Promise<HostReply>).then((settled) => {
+      clearTimeout(timer);
+      if (Atomics.load(cell, 0) !== PENDING) return; // closed meanwhile
+      this.#reply(call, settled);
+      Atomics.store(cell, 0, DONE);
+      Atomics.notify(cell, 0);
+    });
+    return PENDING;
   }
 
-  /**
-   * One host call: the function runs here, on the main thread (awaited if
-   * async), and its reply goes to the library (a thread other than the
-   * callback's may reply while the callback waits: pyreactor.h). A function
-   * still pending HOST_GRACE_MS past the call's timeoutMs is given up (its
-   * signal aborted): the library, whose limit has passed by then, ends the
-   * call with Timeout once the waiter returns.
-   */
-  async #serveHostCall(): Promise<void> {
-    const slots = this.#slots!;
-    const call = Deno.UnsafePointer.create(slots[0]);
-    const name = stringAt(Deno.UnsafePointer.create(slots[1]));
-    const args = decoder.decode(bytesAt(Deno.UnsafePointer.create(slots[2]), Number(slots[3])));
-    let reply = this.#host.start(name, args);
-    if (reply instanceof HostCall) {
-      const pending = reply;
-      const left = this.#deadline - performance.now();
-      const timer = Number.isFinite(left)
-        ? setTimeout(() => pending.refuse(`host function ${name}: the call's time limit (timeoutMs) passed`), Math.max(0, left))
-        : undefined;
-      reply = await pending.settled;
-      clearTimeout(timer);
-    }
-    const { ok, text } = reply as { ok: boolean; text: string };
+  #reply(call: Deno.PointerValue, { ok, text }: HostReply): void {
     const { symbols } = this.#lib;
     if (ok) {
       const bytes = encoder.encode(text);
       symbols.pyreactor_reply_ok(call, nonEmpty(bytes), BigInt(bytes.length));
-    } else {
-      let error: { type?: unknown; message?: unknown } = {};
-      try {
-        error = JSON.parse(text);
-      } catch { /* a raw function's error text: HostError below */ }
-      const type = typeof error?.type === 'string' ? error.type : 'HostError';
-      const message = typeof error?.message === 'string' ? error.message : text;
-      symbols.pyreactor_reply_error(call, cString(type.replaceAll('\0', '\uFFFD')), cString(message.replaceAll('\0', '\uFFFD')));
+      return;
     }
-    Atomics.store(this.#cells!, 0, DONE);
-    Atomics.notify(this.#cells!, 0);
+    let error: { type?: unknown; message?: unknown } = {};
+    try {
+      error = JSON.parse(text);
+    } catch { /* not the {type, message} of host-functions.mjs: HostError below */ }
+    const type = typeof error?.type === 'string' ? error.type : 'HostError';
+    const message = typeof error?.message === 'string' ? error.message : text;
+    symbols.pyreactor_reply_error(call, cString(type.replaceAll('\0', '\uFFFD')), cString(message.replaceAll('\0', '\uFFFD')));
   }
 }
