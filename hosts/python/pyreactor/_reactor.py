@@ -397,6 +397,8 @@ class Reactor:
         inst = self._live()
         with _Entered(inst):
             code = inst.lib.cdll.pyreactor_reset(inst.handle)
+            if code == _native.MISUSE:  # no result text is set for this one
+                raise _errors.misuse("reset() from inside one of the instance's own host functions or sinks")
             if code != _native.OK:
                 raise self._error_of(inst, code)
 
