@@ -5,6 +5,7 @@
 
 import { OPS } from './ops.mjs';
 import { argsText } from './args-json.mjs';
+import { callOptions } from './options.mjs';
 
 /** An `err` result of the guest, or a trap (`type === 'Trap'`). */
 export class PythonError extends Error {
@@ -51,35 +52,66 @@ function payloadFor(op, value) {
   return '';
 }
 
-/** A call's arguments checked as Reactor.call takes them: {op, name, payload}. */
-export function requestFor(op, name, textOrArgs) {
+/**
+ * A call's arguments checked as Reactor.call takes them: {op, name, payload,
+ * output}, `output` true when its options ({ output: true }, checked
+ * strictly: options.mjs) ask for the call's output. `label` starts an
+ * error's message.
+ */
+export function requestFor(op, name, textOrArgs, options, label = 'call') {
   if (!Object.hasOwn(OPS, op)) throw new TypeError(`unknown op: ${op}`);
+  const output = callOptions(options, label);
   const payload = payloadFor(op, textOrArgs);
   const named = OPS[op] !== 'none' && OPS[op] !== 'cell';
-  return { op, name: named ? (name ?? '') : '', payload };
+  return { op, name: named ? (name ?? '') : '', payload, output };
+}
+
+/** Gives a PythonError the output fields of its call ({ output: true }); other errors pass as they are. */
+export function withOutput(error, { stdout, stderr, stdoutTruncated, stderrTruncated }) {
+  if (error instanceof PythonError) Object.assign(error, { stdout, stderr, stdoutTruncated, stderrTruncated });
+  return error;
+}
+
+/**
+ * The value of what call() answered: with `output` (the call's options
+ * asked for it), the answer is {value: {tag, text}, stdout, ...} and so is
+ * the result, with the value decoded; an err throws its PythonError, with
+ * the output the call printed.
+ */
+export function valueOfAnswer(answer, output) {
+  if (!output) return valueOf(answer);
+  try {
+    return { ...answer, value: valueOf(answer.value) };
+  } catch (error) {
+    throw withOutput(error, answer);
+  }
 }
 
 /**
  * The calls of the contract as values, on top of a subclass's call(op, name,
- * payload) -> Promise<{tag, text}>: shared by Reactor and ProcessReactor.
+ * payload, options) -> Promise<{tag, text}> (with options.output:
+ * {value: {tag, text}, stdout, stderr, stdoutTruncated, stderrTruncated}):
+ * shared by Reactor and ProcessReactor. Each takes the call's options
+ * ({ output: true }) as its last argument, after the ones it always has.
  */
 export class ReactorCalls {
-  init() { return this.#value('init'); }
-  registerLambda(name, code) { return this.#value('register_lambda', name, code); }
-  registerDef(name, code) { return this.#value('register_def', name, code); }
-  registerModule(name, code) { return this.#value('register_module', name, code); }
-  unregisterLambda(name) { return this.#value('unregister_lambda', name); }
-  unregisterDef(name) { return this.#value('unregister_def', name); }
-  unregisterModule(name) { return this.#value('unregister_module', name); }
+  init(options) { return this.#value('init', undefined, undefined, options); }
+  registerLambda(name, code, options) { return this.#value('register_lambda', name, code, options); }
+  registerDef(name, code, options) { return this.#value('register_def', name, code, options); }
+  registerModule(name, code, options) { return this.#value('register_module', name, code, options); }
+  unregisterLambda(name, options) { return this.#value('unregister_lambda', name, undefined, options); }
+  unregisterDef(name, options) { return this.#value('unregister_def', name, undefined, options); }
+  unregisterModule(name, options) { return this.#value('unregister_module', name, undefined, options); }
   // async: args that cannot be sent (args-json.mjs) reject instead of throwing
-  async applyLambda(name, args = []) { return this.#value('apply_lambda', name, argsText(args)); }
-  async applyDef(name, args = []) { return this.#value('apply_def', name, argsText(args)); }
-  applyLambdaRaw(name, argsText = '[]') { return this.call('apply_lambda', name, argsText); }
-  applyDefRaw(name, argsText = '[]') { return this.call('apply_def', name, argsText); }
+  async applyLambda(name, args = [], options) { return this.#value('apply_lambda', name, argsText(args), options); }
+  async applyDef(name, args = [], options) { return this.#value('apply_def', name, argsText(args), options); }
+  applyLambdaRaw(name, argsText = '[]', options) { return this.call('apply_lambda', name, argsText, options); }
+  applyDefRaw(name, argsText = '[]', options) { return this.call('apply_def', name, argsText, options); }
   /** Runs a code cell in the instance's __main__; its last expression's value. */
-  run(code) { return this.#value('run', undefined, code); }
+  run(code, options) { return this.#value('run', undefined, code, options); }
 
-  async #value(op, name, payload) {
-    return valueOf(await this.call(op, name, payload));
+  async #value(op, name, payload, options) {
+    const answer = await this.call(op, name, payload, options); // checks options first
+    return valueOfAnswer(answer, options?.output === true);
   }
 }

@@ -9,7 +9,10 @@
 // area goes in several frames (MORE = 1 on all but the last), each answered
 // by an empty frame (ACK from the worker, NEXT from the main thread).
 //
-// Main thread -> worker: REQUEST (a call: OP = op code, NAME_LEN, then name
+// Main thread -> worker: REQUEST (a call: TAG = op code, with the bit
+//   CAPTURE_OUTPUT when the call's output is captured ({ output: true }):
+//   the worker then sends what the guest prints to fd 1 and 2 during it as
+//   OUTPUT frames, whatever its stdout/stderr targets; NAME_LEN, then name
 //   and payload bytes), RAW (test hook, JSON), NEXT, REPLY (the answer to a
 //   HOSTCALL: TAG 0 ok / 1 err, the reply's JSON text; in several frames
 //   when big, each but the last answered by ACK, as a REQUEST).
@@ -68,6 +71,10 @@ export const RAW = 9;
 export const INPUT = 10;
 export const HOSTCALL = 11;
 export const REPLY = 12;
+
+/** REQUEST's TAG: the op code, or'ed with this when the call's output is captured. */
+export const CAPTURE_OUTPUT = 0x100;
+const OP_MASK = 0xff;
 
 export const OP_NAMES = Object.keys(OPS);
 export const OP_CODES = Object.fromEntries(OP_NAMES.map((op, i) => [op, i]));
@@ -262,7 +269,7 @@ export class WorkerEnd {
    */
   readRequest() {
     const ctl = this.ctl;
-    const op = OP_NAMES[ctl[TAG]];
+    const op = OP_NAMES[ctl[TAG] & OP_MASK];
     const nameLen = ctl[NAME_LEN];
     const total = ctl[TOTAL];
     if (!ctl[MORE]) {

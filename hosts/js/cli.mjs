@@ -255,7 +255,7 @@ function messageText(bytes) {
 // The members a request may have, and the private ones of the child's
 // protocol (below): a member of another name is ignored, as anywhere.
 const FIELDS = new Set(['op', 'name', 'code', 'args', 'args_text']);
-const CHILD_FIELDS = new Set(['name_b64', 'code_b64', 'args_text_b64']);
+const CHILD_FIELDS = new Set(['name_b64', 'code_b64', 'args_text_b64', 'output']);
 /** Longer than any field name even with every character escaped. */
 const MAX_KEY_BYTES = 80;
 
@@ -298,6 +298,13 @@ function requestOf(line, child) {
     throw new InvalidRequest(`unknown op: ${raw}`);
   }
   const kind = OPS[op];
+  const output = child && fields.has('output') && lossy.decode(valueBytes(line, fields.get('output'))) === 'true';
+  const request = requestFields(line, fields, op, kind);
+  return output ? { ...request, output } : request;
+}
+
+/** {op, name, payload} of a request line whose op is known. */
+function requestFields(line, fields, op, kind) {
   const named = kind !== 'none' && kind !== 'cell'; // run takes code alone
   const nameBytes = named ? stringField(line, fields, 'name') : undefined;
   const name = nameBytes && nameOf(nameBytes);
@@ -367,6 +374,13 @@ const hostError = (error) => (error instanceof PythonError
 // --timeout-ms ends the process (a watchdog, for when the Timeout could not
 // be answered): the parent sees it die.
 //
+// Output of a call: a request with "output":true is run with { output: true }
+// (what the guest prints during it is kept apart, not written to stderr),
+// and its answer is preceded by a line
+//   {"output":{"stdout":TEXT,"stderr":TEXT,"stdoutTruncated":B,"stderrTruncated":B}}
+// (the same line before a host error's answer, with what was printed
+// before the error). The parent reads a line starting {"output": as that.
+//
 // Host functions: each `--parent-function NAME` is a host function of the
 // parent's (its JavaScript function, or its --host-function command). When
 // the guest calls one during a request, this process writes, before the
@@ -398,22 +412,33 @@ async function answer(reactor, line, options) {
     if (error instanceof InvalidRequest) return { line: invalid(error.message) };
     throw error;
   }
-  const { op, name, payload } = request;
+  const { op, name, payload, output } = request;
   const { child, timeoutMs } = options;
   const watchdog = child && timeoutMs && op !== 'init'
     ? setTimeout(() => process.exit(3), timeoutMs + CHILD_GRACE_MS) : undefined;
+  let printed; // with "output": the line of what the call printed, before its answer
   try {
-    const result = await reactor.call(op, name, payload);
+    let result = await reactor.call(op, name, payload, output ? { output } : undefined);
+    if (output) {
+      printed = outputLine(result);
+      result = result.value;
+    }
     const why = breach(result);
-    if (why === null) return { line: resultLine(result) };
+    if (why === null) return { printed, line: resultLine(result) };
     const error = new PythonError({ type: 'InvalidResult', message: why });
-    return child ? { line: childHostLine(error, true), exit: true } : { line: errLine(hostError(error)) };
+    return child ? { printed, line: childHostLine(error, true), exit: true } : { line: errLine(hostError(error)) };
   } catch (error) {
+    if (output && typeof error?.stdout === 'string') printed = outputLine(error);
     const exit = child && error?.type === 'Timeout';
-    return { line: child ? childHostLine(error, exit) : errLine(hostError(error)), exit };
+    return { printed, line: child ? childHostLine(error, exit) : errLine(hostError(error)), exit };
   } finally {
     clearTimeout(watchdog);
   }
+}
+
+/** The child's line for what a call printed (see "The child's protocol"). */
+function outputLine({ stdout, stderr, stdoutTruncated, stderrTruncated }) {
+  return JSON.stringify({ output: { stdout, stderr, stdoutTruncated, stderrTruncated } });
 }
 
 // ---- input and output
@@ -559,7 +584,8 @@ async function batch(options) {
       if (line instanceof LongLine) {
         await output.write(invalid(`the request line is ${line.length} bytes long; this host reads at most ${MAX_LINE_BYTES}`));
       } else if (!isBlank(line)) {
-        const { line: out, exit } = await answer(reactor, line, options);
+        const { printed, line: out, exit } = await answer(reactor, line, options);
+        if (printed !== undefined) await output.write(printed);
         await output.write(out);
         if (exit) process.exit(0); // the parent starts another child
       }

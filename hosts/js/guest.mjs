@@ -88,14 +88,16 @@ export function toBytes(value) {
 /**
  * Output routing for the guest's fd 1 and 2 (the instance's own: the
  * guest writes to the sink, never to a process fd it could close).
- * 'inherit' (undefined): the same fd of the process.
- * 'stdout' / 'stderr': the process's fd 1 / fd 2.
+ * 'stderr' (undefined: the default for both, as in every host of the
+ * project) / 'stdout': the process's fd 2 / fd 1.
+ * 'inherit': the same fd of the process.
  * 'ignore': dropped. A function: called with each write's bytes.
  * A full non-blocking pipe's EAGAIN is waited out here (writeAll), not
  * handed to the guest, where a print would become an error.
  */
-function makeSink(target, fd) {
-  if (target === undefined || target === 'inherit') return (bytes) => writeAll(fd, bytes);
+export function makeSink(target, fd) {
+  if (target === undefined) return (bytes) => writeAll(2, bytes);
+  if (target === 'inherit') return (bytes) => writeAll(fd, bytes);
   if (target === 'ignore') return () => {};
   if (target === 'stdout' || target === 'stderr') {
     const hostFd = target === 'stdout' ? 1 : 2;

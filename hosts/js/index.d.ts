@@ -2,12 +2,13 @@
 
 /** Where the guest's stdout or stderr goes. */
 export type OutputTarget =
-  /** The same fd of this process (the default). */
+  /** This process's stderr (fd 2): the default of both streams, as in every
+   *  host of the project (this process's stdout stays its own). */
+  | 'stderr'
+  /** The same fd of this process (the guest's stdout to this process's stdout). */
   | 'inherit'
   /** This process's stdout (fd 1). */
   | 'stdout'
-  /** This process's stderr (fd 2). */
-  | 'stderr'
   /** Dropped. */
   | 'ignore'
   /** Called on the main thread with the bytes of each write, before the result of the call that wrote them. */
@@ -86,7 +87,9 @@ export interface ReactorOptions {
   env?: Record<string, string>;
   /** The guest's fd 0. Default: end of file (never this process's stdin). */
   stdin?: StdinSource;
+  /** The guest's fd 1. Default 'stderr' (this process's stderr). */
   stdout?: OutputTarget;
+  /** The guest's fd 2. Default 'stderr'. */
   stderr?: OutputTarget;
   /** Native stack of the worker thread, in MiB: a whole number >= 1. Default 256. Under Deno see README.md. */
   stackSizeMb?: number;
@@ -167,6 +170,41 @@ export type ArgValue = string | number | bigint | boolean | null | ArgValue[] | 
 /** The args of an apply: an array (positional) or a plain object (keyword arguments). */
 export type Args = ArgValue[] | { [key: string]: ArgValue };
 
+/**
+ * Options of one call, its last argument (after the ones it always has:
+ * `applyDef(name, args, { output: true })`, `init({ output: true })`).
+ * Checked: anything but undefined or a plain object whose only key is
+ * `output`, a boolean, is a TypeError (the async calls reject).
+ */
+export interface CallOptions {
+  /**
+   * Return what the guest printed during this call, with its value:
+   * {value, stdout, stderr, stdoutTruncated, stderrTruncated}. What is kept
+   * does not go to the stdout/stderr targets. Each stream keeps at most
+   * OUTPUT_LIMIT_BYTES (16 MiB) per call, cut before a UTF-8 sequence the
+   * limit would split; the rest is dropped and its flag set. Decoded as
+   * UTF-8: bytes that are not UTF-8 become U+FFFD. Output the guest still
+   * buffered when the call was stopped (Timeout, trap) is not there.
+   */
+  output?: boolean;
+}
+
+/** What a call with { output: true } resolves to. */
+export interface WithOutput<T> {
+  /** What the call resolves to without the option. */
+  value: T;
+  /** What the guest wrote to fd 1 during the call. */
+  stdout: string;
+  /** What the guest wrote to fd 2 during the call. */
+  stderr: string;
+  /** stdout went past 16 MiB and was cut. */
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+}
+
+/** T, or WithOutput<T> when the call's options are { output: true }. */
+export type Answer<T, O> = O extends { output: true } ? WithOutput<T> : T;
+
 /** An err result of the guest, or a trap of the host (type 'Trap'). */
 export class PythonError extends Error {
   constructor(error?: { type?: string; message?: string; traceback?: string });
@@ -177,23 +215,31 @@ export class PythonError extends Error {
   message: string;
   /** The formatted Python traceback, when the guest gave one. */
   traceback?: string;
+  /** With { output: true }: what the call printed before the error (as WithOutput). */
+  stdout?: string;
+  stderr?: string;
+  stdoutTruncated?: boolean;
+  stderrTruncated?: boolean;
   static fromText(text: string): PythonError;
 }
 
 /** The calls of the contract as values, shared by Reactor and ProcessReactor
- *  (process-reactor.d.ts), each on top of its own call(). */
+ *  (process-reactor.d.ts), each on top of its own call(). Each takes
+ *  CallOptions as its last argument: with { output: true } it resolves to
+ *  WithOutput (the value and what the call printed), and a PythonError it
+ *  rejects with carries what was printed before the error. */
 export abstract class ReactorCalls {
   /** Initializes Python (idempotent; every other call does it too). Resolves to null. */
-  init(): Promise<null>;
+  init<O extends CallOptions | undefined = undefined>(options?: O): Promise<Answer<null, O>>;
   /** `code` is a Python expression whose value is callable. Resolves to the name. */
-  registerLambda(name: GuestText, code: GuestText): Promise<string>;
+  registerLambda<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Promise<Answer<string, O>>;
   /** `code` is a module body that binds a callable to `name`. Resolves to the name. */
-  registerDef(name: GuestText, code: GuestText): Promise<string>;
+  registerDef<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Promise<Answer<string, O>>;
   /** `code` becomes module `name` in sys.modules. Resolves to the name. */
-  registerModule(name: GuestText, code: GuestText): Promise<string>;
-  unregisterLambda(name: GuestText): Promise<string>;
-  unregisterDef(name: GuestText): Promise<string>;
-  unregisterModule(name: GuestText): Promise<string>;
+  registerModule<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Promise<Answer<string, O>>;
+  unregisterLambda<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
+  unregisterDef<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
+  unregisterModule<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
 
   /**
    * Calls a lambda; args are sent as JSON (BigInts as exact integers; what
@@ -201,19 +247,19 @@ export abstract class ReactorCalls {
    * goes through JSON.parse (so integers above 2**53 lose precision: use the
    * Raw variant). Rejects with PythonError.
    */
-  applyLambda(name: GuestText, args?: Args): Promise<unknown>;
+  applyLambda<O extends CallOptions | undefined = undefined>(name: GuestText, args?: Args, options?: O): Promise<Answer<unknown, O>>;
   /** Like applyLambda; `name` may be dotted: `module.attr[.attr...]`. */
-  applyDef(name: GuestText, args?: Args): Promise<unknown>;
+  applyDef<O extends CallOptions | undefined = undefined>(name: GuestText, args?: Args, options?: O): Promise<Answer<unknown, O>>;
   /** Args as JSON text, result as the guest's text. Rejects only for a trap. */
-  applyLambdaRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
-  applyDefRaw(name: GuestText, argsText?: GuestText): Promise<RawResult>;
+  applyLambdaRaw<O extends CallOptions | undefined = undefined>(name: GuestText, argsText?: GuestText, options?: O): Promise<Answer<RawResult, O>>;
+  applyDefRaw<O extends CallOptions | undefined = undefined>(name: GuestText, argsText?: GuestText, options?: O): Promise<Answer<RawResult, O>>;
   /**
    * Runs a code cell in the instance's own __main__ (ABI.md, "Cells"): the
    * value of its last statement if that is an expression, else null.
    * Cells are not replayed into an instance rebuilt after a trap.
    */
-  run(code: GuestText): Promise<unknown>;
-  abstract call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+  run<O extends CallOptions | undefined = undefined>(code: GuestText, options?: O): Promise<Answer<unknown, O>>;
+  abstract call<O extends CallOptions | undefined = undefined>(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: O): Promise<Answer<RawResult, O>>;
 }
 
 export class Reactor extends ReactorCalls {
@@ -243,7 +289,7 @@ export class Reactor extends ReactorCalls {
    * missing means `[]`). Rejects only for a trap (PythonError type 'Trap'),
    * or with a TypeError for args that cannot be sent.
    */
-  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+  call<O extends CallOptions | undefined = undefined>(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: O): Promise<Answer<RawResult, O>>;
   /** Waits for queued calls, then stops the worker; later calls reject. */
   close(): Promise<void>;
 
@@ -255,24 +301,29 @@ export class Reactor extends ReactorCalls {
   // called from inside a stdout/stderr callback of a call in flight.
 
   /** init(), synchronous. Returns null. */
-  initSync(): null;
-  registerLambdaSync(name: GuestText, code: GuestText): string;
-  registerDefSync(name: GuestText, code: GuestText): string;
-  registerModuleSync(name: GuestText, code: GuestText): string;
-  unregisterLambdaSync(name: GuestText): string;
-  unregisterDefSync(name: GuestText): string;
-  unregisterModuleSync(name: GuestText): string;
+  initSync<O extends CallOptions | undefined = undefined>(options?: O): Answer<null, O>;
+  registerLambdaSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
+  registerDefSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
+  registerModuleSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
+  unregisterLambdaSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;
+  unregisterDefSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;
+  unregisterModuleSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;
   /** applyLambda(), synchronous: throws PythonError, or a TypeError for args that cannot be sent. */
-  applyLambdaSync(name: GuestText, args?: Args): unknown;
-  applyDefSync(name: GuestText, args?: Args): unknown;
+  applyLambdaSync<O extends CallOptions | undefined = undefined>(name: GuestText, args?: Args, options?: O): Answer<unknown, O>;
+  applyDefSync<O extends CallOptions | undefined = undefined>(name: GuestText, args?: Args, options?: O): Answer<unknown, O>;
   /** applyLambdaRaw(), synchronous: throws only for a trap or timeout. */
-  applyLambdaRawSync(name: GuestText, argsText?: GuestText): RawResult;
-  applyDefRawSync(name: GuestText, argsText?: GuestText): RawResult;
+  applyLambdaRawSync<O extends CallOptions | undefined = undefined>(name: GuestText, argsText?: GuestText, options?: O): Answer<RawResult, O>;
+  applyDefRawSync<O extends CallOptions | undefined = undefined>(name: GuestText, argsText?: GuestText, options?: O): Answer<RawResult, O>;
   /** call(), synchronous. */
-  callSync(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): RawResult;
+  callSync<O extends CallOptions | undefined = undefined>(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: O): Answer<RawResult, O>;
+  /** run(), synchronous. */
+  runSync<O extends CallOptions | undefined = undefined>(code: GuestText, options?: O): Answer<unknown, O>;
 
   /** Test hook: calls an export with raw i32 arguments. */
   _rawExport(exportName: string, ...args: number[]): Promise<RawResult>;
   /** Test hook: terminates the worker as if it had died. */
   _killWorker(): void;
 }
+
+/** The most bytes of each stream kept per call with { output: true }: 16 MiB (capture.mjs). */
+export const OUTPUT_LIMIT_BYTES: number;

@@ -12,7 +12,7 @@
 import { toBytes, utf8Length } from './guest.mjs';
 import {
   TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN_SLEEPS, WORKER_SLEEPS, MAIN, WORKER, CLOSED,
-  REQUEST, ACK, RESULT, NEXT, OP_CODES, TAG_NAMES, cells, dataArea, SpinPolicy,
+  REQUEST, ACK, RESULT, NEXT, OP_CODES, TAG_NAMES, CAPTURE_OUTPUT, cells, dataArea, SpinPolicy,
 } from './channel.mjs';
 
 /** A synchronous call that has to wait for a new worker gives up after this. */
@@ -186,17 +186,18 @@ export class Link {
 
   /**
    * Writes a request that fits into the data area and hands it over;
-   * returns null, or the parts ({nameLen, total, sources}) of one that must
+   * returns null, or the parts ({tag, nameLen, total, sources}) of one that must
    * go in several frames (see stream).
    */
-  writeRequest({ op, name, payload }) {
+  writeRequest({ op, name, payload, capture }) {
     const { data, capacity } = this;
+    const tag = capture ? OP_CODES[op] | CAPTURE_OUTPUT : OP_CODES[op];
     if (typeof name === 'string' && typeof payload === 'string'
         && (name.length + payload.length) * 3 <= capacity) {
       const nameLen = name.length === 0 ? 0 : encoder.encodeInto(name, data).written;
       const total = payload.length === 0 ? nameLen
         : nameLen + encoder.encodeInto(payload, nameLen === 0 ? data : data.subarray(nameLen)).written;
-      this.give(REQUEST, OP_CODES[op], nameLen, total, false, total);
+      this.give(REQUEST, tag, nameLen, total, false, total);
       return null;
     }
     const nameBytes = toBytes(name);
@@ -207,10 +208,10 @@ export class Link {
       data.set(nameBytes);
       if (second instanceof TextSource) second.fill(data.subarray(nameLen));
       else data.set(second, nameLen);
-      this.give(REQUEST, OP_CODES[op], nameLen, total, false, total);
+      this.give(REQUEST, tag, nameLen, total, false, total);
       return null;
     }
-    return { nameLen, total, sources: [new BytesSource(nameBytes), second instanceof TextSource ? second : new BytesSource(second)] };
+    return { tag, nameLen, total, sources: [new BytesSource(nameBytes), second instanceof TextSource ? second : new BytesSource(second)] };
   }
 
   /** A single-frame RESULT waiting in the channel, or null. */

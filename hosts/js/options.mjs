@@ -249,3 +249,21 @@ export function guestHostOptions({ hostFunctions: functions, hostFunctionsRaw, h
   if (hostCall !== undefined && typeof hostCall !== 'function') throw new TypeError(`Guest: ${refuse('hostCall', hostCall, 'a function').message}`);
   return checked;
 }
+
+/**
+ * The options object a call may take as its last argument (`{ output: true }`):
+ * undefined or a plain object whose only key is `output`, a boolean (or
+ * undefined). Anything else is a TypeError: an option is never silently
+ * ignored. Returns whether the call's output is to be captured.
+ */
+export function callOptions(options, label) {
+  if (options === undefined) return false;
+  if (!isPlainObject(options)) throw new TypeError(`${label}: call options must be an object like { output: true }, not ${show(options)}`);
+  if (Object.getOwnPropertySymbols(options).length > 0) throw new TypeError(`${label}: call options: symbol keys are not allowed`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'output') throw new TypeError(`${label}: unknown call option ${show(key)} (known: output)`);
+  }
+  const { output } = options;
+  if (output !== undefined && typeof output !== 'boolean') throw new TypeError(`${label}: ${refuse('output', output, 'a boolean').message}`);
+  return output === true;
+}

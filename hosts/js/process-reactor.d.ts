@@ -2,7 +2,7 @@
 // killed when a call runs past its time limit (see README.md, "Process
 // isolation").
 
-import type { Args, GuestText, HostFunction, Op, Preopen, RawHostFunction, RawResult } from './index.d.ts';
+import type { Answer, Args, CallOptions, GuestText, HostFunction, Op, Preopen, RawHostFunction, RawResult } from './index.d.ts';
 import { ReactorCalls } from './index.d.ts';
 
 /** Options of ProcessReactor: checked as Reactor's are (a TypeError names a
@@ -25,7 +25,8 @@ export interface ProcessReactorOptions {
   /** Native stack of the child's worker thread, in MiB. */
   stackSizeMb?: number;
   /** The guest's stdout and stderr, together: this process's stderr
-   *  ('inherit', the default), dropped, or each chunk of text to a function. */
+   *  ('inherit', the default: never this process's stdout), dropped, or
+   *  each chunk of text to a function. */
   output?: 'inherit' | 'ignore' | ((text: string) => void);
   /** Keep a second child booted, so that a replacement is ready at once. Default true. */
   spare?: boolean;
@@ -37,7 +38,14 @@ export interface ProcessReactorOptions {
   hostFunctionsRaw?: Record<string, RawHostFunction>;
 }
 
-/** init, register*, unregister*, apply*, apply*Raw: from ReactorCalls. */
+/**
+ * init, register*, unregister*, apply*, apply*Raw, run: from ReactorCalls,
+ * with CallOptions as Reactor's: { output: true } gives the call's output
+ * (the child keeps it apart and sends it with its answer; what it keeps
+ * does not go to `output`). A PythonError of a child that was killed or
+ * died during the call (a Timeout here, a Trap) has empty stdout/stderr
+ * and `outputLost: true`: what it printed went with it.
+ */
 export class ProcessReactor extends ReactorCalls {
   /** Starts the child and waits until it answers. */
   static load(options?: ProcessReactorOptions): Promise<ProcessReactor>;
@@ -52,7 +60,7 @@ export class ProcessReactor extends ReactorCalls {
    *  call, a registration too, is not replayed, as in the native host) or
    *  'HostError' (no new child could be set up). Names and payloads may be
    *  bytes that are not UTF-8: they reach the guest as they are. */
-  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args): Promise<RawResult>;
+  call<O extends CallOptions | undefined = undefined>(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: O): Promise<Answer<RawResult, O>>;
   /** Waits for queued calls, then ends the child (and the spare). */
   close(): Promise<void>;
   /** Test hook: kills the child as if something outside had. */

@@ -31,7 +31,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
-import { PythonError, ReactorCalls, requestFor } from './calls.mjs';
+import { PythonError, ReactorCalls, requestFor, withOutput } from './calls.mjs';
 import { isRegistration, warnReplay } from './replay.mjs';
 import { OPS } from './ops.mjs';
 import { processReactorOptions } from './options.mjs';
@@ -84,6 +84,8 @@ function childCommand(options) {
 
 /** How a line of the child that asks for a host function starts (cli.mjs, "The child's protocol"). */
 const CALL_PREFIX = '{"call":';
+/** How the child's line of what a call printed starts (a request with "output":true). */
+const OUTPUT_PREFIX = '{"output":';
 
 /** One child process and the answers it owes. */
 class Child {
@@ -98,6 +100,7 @@ class Child {
       env: {}, // the guest gets options.env through --env, nothing else
     });
     this.waiting = []; // {resolve, reject}, oldest first
+    this.printed = null; // the output line of the call it answers, if it asked for one
     this.gone = null; // why it ended, once it has
     // 'close' comes after 'exit', once the child's pipes are drained too, so
     // that all of its output has been passed on when close() returns.
@@ -116,6 +119,7 @@ class Child {
     try {
       for await (const line of readLines(this.process.stdout)) {
         if (line.startsWith(CALL_PREFIX)) this.onCall(this, line);
+        else if (line.startsWith(OUTPUT_PREFIX)) this.printed = line;
         else this.waiting.shift()?.resolve(line);
       }
     } catch {
@@ -132,10 +136,32 @@ class Child {
   /** The child's answer line to `line`. */
   ask(line) {
     if (this.gone) return Promise.reject(new PythonError({ type: 'Trap', message: this.gone }));
+    this.printed = null;
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       this.process.stdin.write(`${line}\n`);
     });
+  }
+
+  /**
+   * The output fields of the call just answered (it asked with "output"):
+   * {stdout, stderr, stdoutTruncated, stderrTruncated}, and outputLost
+   * when the child gave none (it was killed, or died, before answering).
+   */
+  takeOutput() {
+    const line = this.printed;
+    this.printed = null;
+    if (line !== null) {
+      try {
+        const { stdout, stderr, stdoutTruncated, stderrTruncated } = JSON.parse(line).output;
+        if (typeof stdout === 'string' && typeof stderr === 'string') {
+          return { stdout, stderr, stdoutTruncated: stdoutTruncated === true, stderrTruncated: stderrTruncated === true };
+        }
+      } catch {
+        // as if none came
+      }
+    }
+    return { stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, outputLost: true };
   }
 
   kill() {
@@ -167,9 +193,9 @@ function put(request, field, value) {
 }
 
 /** The batch request line for one call (args text kept exactly as given). */
-function requestLine({ op, name, payload }) {
+function requestLine({ op, name, payload, output }) {
   const kind = OPS[op];
-  const request = { op };
+  const request = output ? { op, output } : { op };
   if (kind !== 'none' && kind !== 'cell') put(request, 'name', name);
   if (kind === 'code' || kind === 'cell') put(request, 'code', payload);
   else if (kind === 'args') put(request, 'args_text', payload);
@@ -254,8 +280,8 @@ export class ProcessReactor extends ReactorCalls {
    * PythonError of type 'Timeout' past timeoutMs, 'Trap' when the child
    * died, 'HostError' when a new child could not be set up.
    */
-  async call(op, name, textOrArgs) {
-    const request = requestFor(op, name, textOrArgs); // async: a bad call rejects
+  async call(op, name, textOrArgs, options) {
+    const request = requestFor(op, name, textOrArgs, options, 'ProcessReactor'); // async: a bad call rejects
     if (this.#host.size > 0) HostCall.reentered(this, op); // see host-functions.mjs
     const run = this.#queue.then(() => this.#call(request));
     this.#queue = run.catch(() => {});
@@ -290,14 +316,28 @@ export class ProcessReactor extends ReactorCalls {
   async #call(request) {
     if (this.#closed) throw new Error('ProcessReactor is closed');
     const child = await this.#ensure();
-    const result = await this.#ask(child, requestLine(request));
+    if (!request.output) return this.#logged(request, await this.#ask(child, requestLine(request)));
+    let result;
+    try {
+      result = this.#logged(request, await this.#ask(child, requestLine(request)));
+    } catch (error) {
+      const printed = child.takeOutput();
+      withOutput(error, printed);
+      if (printed.outputLost && error instanceof PythonError) error.outputLost = true;
+      throw error;
+    }
+    const { outputLost, ...printed } = child.takeOutput();
+    return { value: result, ...printed, ...(outputLost ? { outputLost } : {}) };
+  }
+
+  #logged(request, result) {
     // Not compacted to the last registration of each name: a def may hold
     // what an earlier version of a module gave it, and replaying a later
     // version first would break the def (or its import) on the new child.
     // A record that breaks the contract never gets here: the child answers
     // InvalidResult and ends (see #ask), so that neither the log nor any
     // child holds that registration, as in the native host.
-    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push(request);
+    if (result.tag === 'ok' && isRegistration(request.op)) this.#log.push({ op: request.op, name: request.name, payload: request.payload });
     return result;
   }
 

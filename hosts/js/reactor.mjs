@@ -28,13 +28,15 @@ import {
   KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WORKER, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
   INPUT, HOSTCALL, REPLY, OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
-import { PythonError, ReactorCalls, valueOf, requestFor } from './calls.mjs';
+import { PythonError, ReactorCalls, valueOfAnswer, requestFor } from './calls.mjs';
+import { Capture } from './capture.mjs';
 import { isRegistration, contractBreach, warnReplay } from './replay.mjs';
 import { Link, HostWait, TextSource, STARTING, CALLING, SYNC_START_LIMIT_MS } from './main-end.mjs';
 import { StdinFeed } from './stdin.mjs';
 import * as spares from './spares.mjs';
 
 export { OPS } from './ops.mjs';
+export { OUTPUT_LIMIT_BYTES } from './capture.mjs';
 export { PythonError, ReactorCalls };
 /** Kept for callers of earlier versions: process-reactor.mjs takes them from calls.mjs and replay.mjs now. */
 export { requestFor, isRegistration, warnReplay };
@@ -55,8 +57,10 @@ async function compile(wasm) {
   return WebAssembly.compile(await readFile(wasm));
 }
 
-/** What the worker does with a stdout/stderr option: functions run here. */
-const outputTarget = (value = 'inherit') => (typeof value === 'function' ? 'callback' : value);
+/** What the worker does with a stdout/stderr option: functions run here.
+ *  By default both go to this process's stderr, never to its stdout (as in
+ *  every host of the project: stdout is the program's own). */
+const outputTarget = (value = 'stderr') => (typeof value === 'function' ? 'callback' : value);
 
 /** A promise that opens (resolves, to a value or another promise's outcome) when told to. */
 class Gate {
@@ -167,46 +171,64 @@ export class Reactor extends ReactorCalls {
 
   /**
    * Runs any op and resolves to {tag, text}, text being the guest's JSON
-   * untouched. Rejects only for a trap (PythonError type 'Trap').
+   * untouched. Rejects only for a trap (PythonError type 'Trap'). With
+   * options { output: true }: {value: {tag, text}, stdout, stderr, ...}.
    */
-  call(op, name, textOrArgs) {
+  call(op, name, textOrArgs, options) {
     let request;
     try {
-      request = requestFor(op, name, textOrArgs);
+      request = this.#request(op, name, textOrArgs, options);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#host.size > 0) HostCall.reentered(this, op); // see host-functions.mjs
-    return this.#enqueue(() => this.#callAsync(request));
+    const run = this.#enqueue(() => this.#callAsync(request));
+    const { capture } = request;
+    return capture === null ? run : run.then((result) => capture.result(result), (error) => {
+      throw capture.attach(error);
+    });
   }
 
   // The same, synchronous: the calling thread blocks until the result (or
   // timeoutMs). They throw what the async ones reject with.
-  initSync() { return this.#valueSync('init'); }
-  registerLambdaSync(name, code) { return this.#valueSync('register_lambda', name, code); }
-  registerDefSync(name, code) { return this.#valueSync('register_def', name, code); }
-  registerModuleSync(name, code) { return this.#valueSync('register_module', name, code); }
-  unregisterLambdaSync(name) { return this.#valueSync('unregister_lambda', name); }
-  unregisterDefSync(name) { return this.#valueSync('unregister_def', name); }
-  unregisterModuleSync(name) { return this.#valueSync('unregister_module', name); }
-  applyLambdaSync(name, args = []) { return this.#valueSync('apply_lambda', name, argsText(args)); }
-  applyDefSync(name, args = []) { return this.#valueSync('apply_def', name, argsText(args)); }
-  applyLambdaRawSync(name, argsText = '[]') { return this.callSync('apply_lambda', name, argsText); }
-  applyDefRawSync(name, argsText = '[]') { return this.callSync('apply_def', name, argsText); }
+  initSync(options) { return this.#valueSync('init', undefined, undefined, options); }
+  registerLambdaSync(name, code, options) { return this.#valueSync('register_lambda', name, code, options); }
+  registerDefSync(name, code, options) { return this.#valueSync('register_def', name, code, options); }
+  registerModuleSync(name, code, options) { return this.#valueSync('register_module', name, code, options); }
+  unregisterLambdaSync(name, options) { return this.#valueSync('unregister_lambda', name, undefined, options); }
+  unregisterDefSync(name, options) { return this.#valueSync('unregister_def', name, undefined, options); }
+  unregisterModuleSync(name, options) { return this.#valueSync('unregister_module', name, undefined, options); }
+  applyLambdaSync(name, args = [], options) { return this.#valueSync('apply_lambda', name, argsText(args), options); }
+  applyDefSync(name, args = [], options) { return this.#valueSync('apply_def', name, argsText(args), options); }
+  applyLambdaRawSync(name, argsText = '[]', options) { return this.callSync('apply_lambda', name, argsText, options); }
+  applyDefRawSync(name, argsText = '[]', options) { return this.callSync('apply_def', name, argsText, options); }
+  /** run(), synchronous. */
+  runSync(code, options) { return this.#valueSync('run', undefined, code, options); }
 
   /** call(), synchronous. Throws if an async call is queued or running. */
-  callSync(op, name, textOrArgs) {
-    const request = requestFor(op, name, textOrArgs);
+  callSync(op, name, textOrArgs, options) {
+    const request = this.#request(op, name, textOrArgs, options);
     if (this.#closed) throw new Error('Reactor is closed');
     if (this.#pending > 0 || this.#inSync) {
       throw new Error('Reactor is busy: a synchronous call cannot run while another call is queued or running');
     }
+    const { capture } = request;
     this.#inSync = true;
     try {
-      return this.#callSync(request);
+      const result = this.#callSync(request);
+      return capture === null ? result : capture.result(result);
+    } catch (error) {
+      throw capture === null ? error : capture.attach(error);
     } finally {
       this.#inSync = false;
     }
+  }
+
+  /** A call's request (calls.mjs), with a Capture when it asks for its output. */
+  #request(op, name, textOrArgs, options) {
+    const request = requestFor(op, name, textOrArgs, options, 'Reactor');
+    request.capture = request.output ? new Capture() : null;
+    return request;
   }
 
   /** Waits for queued calls, then stops the worker. */
@@ -230,8 +252,8 @@ export class Reactor extends ReactorCalls {
     this.#link?.worker.terminate();
   }
 
-  #valueSync(op, name, payload) {
-    return valueOf(this.callSync(op, name, payload));
+  #valueSync(op, name, payload, options) {
+    return valueOfAnswer(this.callSync(op, name, payload, options), options?.output === true);
   }
 
   /**
@@ -489,10 +511,10 @@ export class Reactor extends ReactorCalls {
       yield* link.sendChunks(RAW, 0, 0, json);
     } else {
       const rest = link.writeRequest(request);
-      if (rest) yield* link.stream(REQUEST, OP_CODES[request.op], rest);
+      if (rest) yield* link.stream(REQUEST, rest.tag, rest);
     }
     yield link;
-    return yield* this.#receive(link);
+    return yield* this.#receive(link, request.capture);
   }
 
   /**
@@ -505,8 +527,9 @@ export class Reactor extends ReactorCalls {
     link.deadline = timeoutMs && op !== 'init' ? performance.now() + timeoutMs : Infinity;
   }
 
-  /** The worker's answer to a request, from the frame it just handed over. */
-  *#receive(link) {
+  /** The worker's answer to a request, from the frame it just handed over;
+   *  what the guest printed goes to `capture` when the call captures it. */
+  *#receive(link, capture = null) {
     const ctl = link.ctl;
     for (;;) {
       link.check();
@@ -519,7 +542,8 @@ export class Reactor extends ReactorCalls {
       if (kind === OUTPUT) {
         const fd = ctl[TAG];
         const bytes = ctl[MORE] ? yield* link.readMessage() : link.data.slice(0, ctl[LEN]);
-        this.#emitOutput(fd, bytes);
+        if (capture === null) this.#emitOutput(fd, bytes);
+        else capture.add(fd, bytes);
         link.checkTime();
         link.give(NEXT, 0, 0, 0, false, 0);
         yield link;
@@ -611,7 +635,7 @@ export class Reactor extends ReactorCalls {
     this.#startTimer(link, request.op);
     if (link.writeRequest(request) !== null) return this.#driveSync(this.#run(request));
     link.waitSync();
-    const result = link.quickResult() ?? this.#driveSync(this.#receive(link));
+    const result = link.quickResult() ?? this.#driveSync(this.#receive(link, request.capture));
     return this.#logged(link, request, result);
   }
 
@@ -623,12 +647,12 @@ export class Reactor extends ReactorCalls {
     if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
     const result = link.quickResult();
     if (result) return this.#logged(link, request, result);
-    return this.#driveAsync(this.#receive(link)).then((r) => this.#logged(link, request, r));
+    return this.#driveAsync(this.#receive(link, request.capture)).then((r) => this.#logged(link, request, r));
   }
 
   async #finishAsync(link, request) {
     await link.waitAsync();
-    const result = link.quickResult() ?? await this.#driveAsync(this.#receive(link));
+    const result = link.quickResult() ?? await this.#driveAsync(this.#receive(link, request.capture));
     return this.#logged(link, request, result);
   }
 
@@ -646,7 +670,7 @@ export class Reactor extends ReactorCalls {
       this.#fail(link, why, 'InvalidResult');
       throw link.failure;
     }
-    if (result.tag === 'ok') this.#log.push(request);
+    if (result.tag === 'ok') this.#log.push({ op: request.op, name: request.name, payload: request.payload });
     return result;
   }
 

@@ -10,10 +10,10 @@
 // gets it when it is ready.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { Guest, GuestTrap } from './guest.mjs';
+import { Guest, GuestTrap, makeSink } from './guest.mjs';
 import { noSuchHostFunction } from './host-functions.mjs';
 import {
-  WorkerEnd, ChannelClosed, LEN, READY, FATAL, REQUEST, RAW, RESULT, TRAP, OUTPUT, NEXT,
+  WorkerEnd, ChannelClosed, LEN, TAG, READY, FATAL, REQUEST, RAW, RESULT, TRAP, OUTPUT, NEXT, CAPTURE_OUTPUT,
 } from './channel.mjs';
 
 const job = workerData?.job ?? await new Promise((resolve) => {
@@ -26,8 +26,15 @@ const encoder = new TextEncoder();
 
 // 'callback' outputs go to the main thread, which owns the function; the
 // guest waits until it has run, so output comes before the call's result.
+// So does all output of a call that captures it ({ output: true }), to be
+// kept by the main thread for that call only.
 const forward = (fd) => (bytes) => end.send(OUTPUT, fd, bytes, true);
-const target = (value, fd) => (value === 'callback' ? forward(fd) : value);
+let capturing = false; // the request being run captures its output
+function sink(value, fd) {
+  const send = forward(fd);
+  const own = value === 'callback' ? send : makeSink(value, fd);
+  return (bytes) => (capturing ? send(bytes) : own(bytes));
+}
 
 // The host functions run on the main thread, which owns them (a HOSTCALL
 // frame); a name it has none of is answered here, without the round trip.
@@ -80,6 +87,7 @@ function run(guest, kind) {
     return () => end.send(RESULT, 0, text);
   }
   if (kind !== REQUEST) throw new Error(`channel: unexpected frame ${kind}`);
+  capturing = (end.ctl[TAG] & CAPTURE_OUTPUT) !== 0;
   const { op, name, payload, stream } = end.readRequest();
   if (!op) throw new Error('channel: unknown op code');
   request = stream;
@@ -97,6 +105,7 @@ function serve(guest) {
       const message = error instanceof GuestTrap ? error.message : `host error: ${error?.stack ?? error}`;
       reply = () => end.send(TRAP, trapType(guest), encoder.encode(message.slice(0, 65536)));
     }
+    capturing = false;
     request?.drain();
     request = null;
     reply();
@@ -109,8 +118,8 @@ try {
     env,
     preopens,
     stdin: stdin === 'callback' ? (max) => end.input(max) : stdin,
-    stdout: target(stdout, 1),
-    stderr: target(stderr, 2),
+    stdout: sink(stdout, 1),
+    stderr: sink(stderr, 2),
     memoryMb,
     wakeup: end.wakeup,
     hostCall: hostCaller(hostFunctions),
