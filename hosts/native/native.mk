@@ -51,7 +51,8 @@ NATIVE_LIB_SRC := $(addprefix hosts/native/,runtime/guest_call.c runtime/wasm_rt
   wasi/wasi_env_proc.c wasi/wasi_link.c \
   json/json_reader.c json/json_writer.c \
   lib/host_call.c lib/host_command.c lib/batch_request.c \
-  lib/pyreactor_instance.c lib/pyreactor_calls.c lib/pyreactor_result.c \
+  lib/pyreactor_instance.c lib/pyreactor_log.c lib/pyreactor_export_call.c lib/pyreactor_rebuild.c \
+  lib/pyreactor_calls.c lib/pyreactor_result.c \
   testing/pyreactor_testing.c)
 NATIVE_CLI_SRC := hosts/native/cli/pyreactor_cli.c
 NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*/*.h)

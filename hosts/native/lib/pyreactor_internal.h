@@ -98,20 +98,12 @@ struct pyreactor {
 /* pyreactor_instance.c */
 int pyr_create_guest(pyreactor *p);
 void pyr_destroy_guest(pyreactor *p);
-/* After a trap: fresh guest, registrations replayed. OK or a host code. */
-int pyr_rebuild(pyreactor *p);
+/* Discards the guest, if any, and its stack's pages, for a fresh one
+** (pyr_create_guest's result): what a rebuild and a reset start with. */
+int pyr_renew_guest(pyreactor *p);
 
-/* pyreactor_calls.c: runs one export in the guest; fills out/out_len (a
-** malloc'ed copy of the result text) and returns a PYREACTOR_* code. For a
-** trap, *trap gets the trap code. */
-typedef struct pyr_outcome {
-  int code;
-  char *text;
-  size_t text_len;
-  int trap;
-} pyr_outcome;
-void pyr_run(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
-             const char *text, size_t text_len, pyr_outcome *out);
+/* pyreactor_log.c: the registration log (reg_entry), replayed by
+** pyreactor_rebuild.c. */
 int pyr_log_append(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
                    const char *code, size_t code_len);
 void pyr_log_free(pyreactor *p);

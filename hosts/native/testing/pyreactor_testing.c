@@ -4,6 +4,7 @@
 #include "pyreactor_testing.h"
 
 #include "pyreactor_internal.h"
+#include "pyreactor_rebuild.h"
 #include "wasi_impl.h"
 #include "wasm_memory_image.h"
 
