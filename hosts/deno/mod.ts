@@ -4,16 +4,16 @@
 
 // @ts-types="../js/index.d.ts"
 import { OPS, PythonError, ReactorCalls } from '../js/reactor.mjs';
-import type { Args, GuestText, Op, RawResult } from '../js/index.d.ts';
+import type { Answer, Args, CallOptions, GuestText, Op, RawResult } from '../js/index.d.ts';
 import * as check from '../js/options.mjs';
-import { argsText } from '../js/args-json.mjs';
+import { requestFor, withOutput } from '../js/calls.mjs';
 import { HostCall, HostFunctions } from '../js/host-functions.mjs';
 import {
   address, bytesAt, cString, ERR, hasCapture, HOST_FN, LAYOUT, library, OK, OP_CODES, OptionsMemory, SINK,
   stringAt, type Library,
 } from './ffi.ts';
 import { CLOSE, DONE, PENDING, REPLIED, type WaiterInit } from './waiter-cells.ts';
-import type { CallOptions, OutputTarget, ReactorOptions, WithOutput } from './types.ts';
+import type { OutputTarget, ReactorOptions } from './types.ts';
 
 export { OPS, PythonError };
 export type * from './types.ts';
@@ -99,20 +99,6 @@ function defaultLibPath(): string {
 const bytesOf = (text: GuestText): Uint8Array => (typeof text === 'string' ? encoder.encode(text) : text);
 const nonEmpty = (bytes: Uint8Array): Uint8Array => (bytes.length === 0 ? EMPTY : bytes);
 
-/** The payload of call(): code or args text as bytes (args sent as JSON by argsText's rules). */
-function payloadOf(op: Op, value: GuestText | Args | undefined): Uint8Array {
-  const kind = OPS[op];
-  if (kind === 'args') {
-    if (value === undefined) return encoder.encode('[]');
-    return typeof value === 'string' || value instanceof Uint8Array ? bytesOf(value) : encoder.encode(argsText(value));
-  }
-  if (kind === 'code' || kind === 'cell') {
-    if (typeof value === 'string' || value instanceof Uint8Array) return bytesOf(value);
-    throw new TypeError(`${op}: code must be a string or Uint8Array`);
-  }
-  return EMPTY;
-}
-
 /** Writes all of `bytes` to a Deno stream. */
 function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
@@ -121,8 +107,8 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Arra
 /** A host function's reply (host-functions.mjs): the value's JSON text, or an error object's. */
 type HostReply = { ok: boolean; text: string };
 
-/** A call's result with what the guest wrote during it (per-call output). */
-type Captured = { stdout: string; stderr: string; truncated: { stdout: boolean; stderr: boolean } };
+/** What the guest wrote during a call with { output: true } (index.d.ts, WithOutput). */
+type Captured = { stdout: string; stderr: string; stdoutTruncated: boolean; stderrTruncated: boolean };
 
 export class Reactor extends ReactorCalls {
   readonly #lib: Library;
@@ -177,50 +163,27 @@ export class Reactor extends ReactorCalls {
    * Any op: resolves to {tag, text}, the guest's JSON text untouched;
    * rejects for what is not the guest's answer (Trap, Timeout, MemoryLimit,
    * InvalidResult, ...: PythonError), or with a TypeError for args that
-   * cannot be sent. With `{ output: true }` the result has stdout, stderr
-   * and truncated too.
+   * cannot be sent or bad call options. With `{ output: true }` it resolves
+   * to {value: {tag, text}, stdout, stderr, stdoutTruncated,
+   * stderrTruncated}. The value calls (applyDef, run, ...) are ReactorCalls'
+   * (hosts/js/calls.mjs) on top of this.
    */
-  call(op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: CallOptions): Promise<RawResult & Partial<Captured>> {
-    let request: [number, Uint8Array, Uint8Array, boolean];
+  call<O extends CallOptions | undefined = undefined>(
+    op: Op, name?: GuestText, textOrArgs?: GuestText | Args, options?: O,
+  ): Promise<Answer<RawResult, O>> {
+    let request: { op: Op; name: GuestText; payload: GuestText; output: boolean };
     try {
-      if (!Object.hasOwn(OP_CODES, op)) throw new TypeError(`unknown op: ${op}`);
-      const named = OPS[op] !== 'none' && OPS[op] !== 'cell';
-      request = [OP_CODES[op], named ? bytesOf(name ?? '') : EMPTY, payloadOf(op, textOrArgs), this.#captureOption(options)];
+      request = requestFor(op, name, textOrArgs, options, 'call');
+      if (request.output && !hasCapture(this.#lib)) {
+        throw new TypeError('call: { output: true } needs a libpyreactor with pyreactor_set_capture (per-call output)');
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#host.size > 0) HostCall.reentered(this, op); // see hosts/js/host-functions.mjs
-    const run = this.#tail.then(() => this.#invoke(...request));
+    const run = this.#tail.then(() => this.#invoke(OP_CODES[op], bytesOf(request.name), bytesOf(request.payload), request.output));
     this.#tail = run.catch(() => {});
-    return run;
-  }
-
-  // The value calls, with the per-call option: `{ output: true }` resolves
-  // to { value, stdout, stderr, truncated }.
-  override applyLambda(name: GuestText, args?: Args): Promise<unknown>;
-  override applyLambda(name: GuestText, args: Args | undefined, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
-  override async applyLambda(name: GuestText, args: Args = [], options?: CallOptions): Promise<unknown> {
-    return this.#value(await this.call('apply_lambda', name, argsText(args), options), options);
-  }
-
-  override applyDef(name: GuestText, args?: Args): Promise<unknown>;
-  override applyDef(name: GuestText, args: Args | undefined, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
-  override async applyDef(name: GuestText, args: Args = [], options?: CallOptions): Promise<unknown> {
-    return this.#value(await this.call('apply_def', name, argsText(args), options), options);
-  }
-
-  override run(code: GuestText): Promise<unknown>;
-  override run(code: GuestText, options: CallOptions & { output: true }): Promise<WithOutput<unknown>>;
-  override async run(code: GuestText, options?: CallOptions): Promise<unknown> {
-    return this.#value(await this.call('run', undefined, code, options), options);
-  }
-
-  override applyLambdaRaw(name: GuestText, text: GuestText = '[]', options?: CallOptions): Promise<RawResult & Partial<Captured>> {
-    return this.call('apply_lambda', name, text, options);
-  }
-
-  override applyDefRaw(name: GuestText, text: GuestText = '[]', options?: CallOptions): Promise<RawResult & Partial<Captured>> {
-    return this.call('apply_def', name, text, options);
+    return run as Promise<Answer<RawResult, O>>;
   }
 
   /** Waits for queued calls, then frees the instance; later calls reject. */
@@ -230,31 +193,6 @@ export class Reactor extends ReactorCalls {
     this.#closed = true;
     await this.#tail;
     this.#release();
-  }
-
-  #captureOption(options: CallOptions | undefined): boolean {
-    if (options === undefined) return false;
-    if (options === null || typeof options !== 'object' || Object.keys(options).some((k) => k !== 'output')) {
-      throw new TypeError('call options must be an object { output?: boolean }');
-    }
-    if (options.output === undefined) return false;
-    if (typeof options.output !== 'boolean') throw new TypeError(`output must be true or false, not ${typeof options.output}`);
-    if (options.output && !hasCapture(this.#lib)) {
-      throw new TypeError('{ output: true } needs a libpyreactor with pyreactor_set_capture (per-call output)');
-    }
-    return options.output;
-  }
-
-  #value(result: RawResult & Partial<Captured>, options: CallOptions | undefined): unknown {
-    if (result.tag === 'err') throw PythonError.fromText(result.text);
-    let value: unknown;
-    try {
-      value = JSON.parse(result.text);
-    } catch {
-      throw new PythonError({ type: 'InvalidResult', message: 'the guest returned text that is not JSON' });
-    }
-    if (!options?.output) return value;
-    return { value, stdout: result.stdout, stderr: result.stderr, truncated: result.truncated };
   }
 
   // ---- the instance
@@ -345,7 +283,7 @@ export class Reactor extends ReactorCalls {
     this.#waiter = null;
   }
 
-  async #invoke(op: number, name: Uint8Array, text: Uint8Array, capture: boolean): Promise<RawResult & Partial<Captured>> {
+  async #invoke(op: number, name: Uint8Array, text: Uint8Array, capture: boolean): Promise<RawResult | (Captured & { value: RawResult })> {
     if (this.#closed && this.#handle === null) throw new Error('Reactor is closed');
     const { symbols } = this.#lib;
     const handle = this.#handle;
@@ -362,9 +300,12 @@ export class Reactor extends ReactorCalls {
     const len = new BigUint64Array(1);
     const resultText = decoder.decode(bytesAt(symbols.pyreactor_result(handle, new Uint8Array(len.buffer)), Number(len[0])));
     const captured = capture ? this.#captured(handle) : undefined;
-    if (code !== OK && code !== ERR) throw PythonError.fromText(resultText);
+    if (code !== OK && code !== ERR) {
+      const error = PythonError.fromText(resultText);
+      throw captured === undefined ? error : withOutput(error, captured);
+    }
     const result = { tag: code === OK ? 'ok' : 'err', text: resultText } as const;
-    return captured === undefined ? result : { ...result, ...captured };
+    return captured === undefined ? result : { value: result, ...captured };
   }
 
   #captured(handle: Deno.PointerValue): Captured {
@@ -376,7 +317,8 @@ export class Reactor extends ReactorCalls {
     const captured = {
       stdout: read(1),
       stderr: read(2),
-      truncated: { stdout: s.pyreactor_output_truncated!(handle, 1) !== 0, stderr: s.pyreactor_output_truncated!(handle, 2) !== 0 },
+      stdoutTruncated: s.pyreactor_output_truncated!(handle, 1) !== 0,
+      stderrTruncated: s.pyreactor_output_truncated!(handle, 2) !== 0,
     };
     s.pyreactor_set_capture!(handle, 0);
     return captured;

@@ -3,7 +3,10 @@
 
 import type { HostFunction, Preopen, RawHostFunction } from '../js/index.d.ts';
 
-export type { Args, ArgValue, GuestText, HostArgs, HostCallContext, HostFunction, Op, Preopen, RawHostFunction, RawResult } from '../js/index.d.ts';
+export type {
+  Answer, Args, ArgValue, CallOptions, GuestText, HostArgs, HostCallContext, HostFunction, Op, Preopen, RawHostFunction,
+  RawResult, WithOutput,
+} from '../js/index.d.ts';
 
 /** Where the guest's stdout or stderr goes. */
 export type OutputTarget =
@@ -53,21 +56,4 @@ export interface ReactorOptions {
   hostFunctions?: Record<string, HostFunction>;
   /** Host functions taking and returning JSON text; a name is in one of the two only. */
   hostFunctionsRaw?: Record<string, RawHostFunction>;
-}
-
-/** The per-call option of the calls that run guest code. */
-export interface CallOptions {
-  /** Capture what the guest writes during this call and return it with the
-   *  result instead of sending it to the stdout/stderr targets. */
-  output?: boolean;
-}
-
-/** What a call with `{ output: true }` resolves to. */
-export interface WithOutput<T> {
-  value: T;
-  /** What the guest wrote to stdout during the call (UTF-8, invalid bytes as U+FFFD). */
-  stdout: string;
-  stderr: string;
-  /** Whether the library dropped output past its capture limit, per stream. */
-  truncated: { stdout: boolean; stderr: boolean };
 }
