@@ -66,7 +66,9 @@ granted here):
                            Python past it (default: none, the wasm32 limit)
   --stack-size-mb N        native stack of the thread running the guest,
                            1 to 16384 (default 256)
-  --wasm PATH              the module (default build/python-reactor.wasm)
+  --wasm PATH              the module (default: python-reactor.wasm beside
+                           cli.mjs, else build/python-reactor.wasm of its
+                           repository; never from the working directory)
   --isolation worker|process
                            run the instance in a worker thread (the default)
                            or in a child process, killed on a timeout

@@ -11,7 +11,26 @@
 // (memoryMb below ~17 MiB cannot even hold the interpreter) is checked where
 // the module is instantiated, not here.
 
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 const encoder = new TextEncoder();
+
+/**
+ * The module used when `wasm` is not given, found from this file, never
+ * from the working directory: python-reactor.wasm beside it (a package
+ * that holds the host's files and the module in one folder), else this
+ * repository's build/python-reactor.wasm. A file path.
+ */
+export function defaultWasm() {
+  const beside = fileURLToPath(new URL('./python-reactor.wasm', import.meta.url));
+  try {
+    if (statSync(beside).isFile()) return beside;
+  } catch {
+    // not there (or not readable: Deno without --allow-read on it)
+  }
+  return fileURLToPath(new URL('../../build/python-reactor.wasm', import.meta.url));
+}
 
 /** The largest delay setTimeout keeps (2**31 - 1 ms, about 24.8 days): a
  *  longer one fires at once, which would be a false Timeout. */

@@ -34,14 +34,13 @@ import { Buffer } from 'node:buffer';
 import { PythonError, ReactorCalls, requestFor, withOutput } from './calls.mjs';
 import { isRegistration, warnReplay } from './replay.mjs';
 import { OPS } from './ops.mjs';
-import { processReactorOptions } from './options.mjs';
+import { processReactorOptions, defaultWasm } from './options.mjs';
 import { HostFunctions, HostCall, errorReply } from './host-functions.mjs';
 import { objectMembers } from './json-text.mjs';
 import { readLines } from './lines.mjs';
 
 const CLI = fileURLToPath(new URL('./cli.mjs', import.meta.url));
 const HOST_DIR = fileURLToPath(new URL('.', import.meta.url));
-const DEFAULT_WASM = fileURLToPath(new URL('../../build/python-reactor.wasm', import.meta.url));
 const isDeno = typeof globalThis.Deno !== 'undefined';
 /** V8's stack limit in a Deno child, as hosts/js/README.md ("The stack") says. */
 const DENO_STACK_KIB = 7680;
@@ -58,7 +57,7 @@ const denoList = (paths) => paths.map((path) => path.replaceAll(',', ',,')).join
  * with a ':' cannot be granted here (a TypeError).
  */
 function childCommand(options) {
-  const wasm = options.wasm ?? DEFAULT_WASM;
+  const wasm = options.wasm ?? defaultWasm();
   const args = ['batch', '--wasm', wasm];
   if (options.stackSizeMb !== undefined) args.push('--stack-size-mb', String(options.stackSizeMb));
   if (options.memoryMb !== undefined) args.push('--memory-mb', String(options.memoryMb));

@@ -21,7 +21,7 @@
 
 import { setImmediate } from 'node:timers';
 import { readFile } from 'node:fs/promises';
-import { reactorOptions } from './options.mjs';
+import { reactorOptions, defaultWasm } from './options.mjs';
 import { argsText } from './args-json.mjs';
 import { HostFunctions, HostCall } from './host-functions.mjs';
 import {
@@ -41,7 +41,6 @@ export { PythonError, ReactorCalls };
 /** Kept for callers of earlier versions: process-reactor.mjs takes them from calls.mjs and replay.mjs now. */
 export { requestFor, isRegistration, warnReplay };
 
-const DEFAULT_WASM = new URL('../../build/python-reactor.wasm', import.meta.url);
 const RAW_OP = '__raw_export';
 /** An async call that keeps the main thread busy (answers coming as fast as
  *  it reads them) goes through the event loop at least this often (ms). */
@@ -95,7 +94,7 @@ export class Reactor extends ReactorCalls {
   /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
     const reactor = new Reactor(null, options); // checks the options: a TypeError here
-    const wasm = reactor.#options.wasm ?? DEFAULT_WASM;
+    const wasm = reactor.#options.wasm ?? defaultWasm();
     const compiled = wasm instanceof WebAssembly.Module;
     if (compiled) {
       reactor.#module = wasm;
