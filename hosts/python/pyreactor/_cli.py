@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -237,6 +238,21 @@ def _string(raw_text: str) -> bytes:
     return "".join(out).encode("utf-8", "surrogateescape")
 
 
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.S)
+
+
+def _error_position(text: str, e: ValueError) -> int:
+    """Where the text stops being JSON: the decoder's position, or for NaN
+    and Infinity (which it would take, but which are not JSON) the first of
+    them outside a string."""
+    if isinstance(e, json.JSONDecodeError):
+        return e.pos
+    for m in _CONSTANT.finditer(text):
+        if m.group(1):
+            return m.start()
+    return 0
+
+
 class Invalid(Exception):
     pass
 
@@ -248,7 +264,7 @@ def parse_request(line: bytes) -> Tuple[int, Optional[bytes], Optional[bytes]]:
     try:
         obj = _decoder.decode(text)
     except ValueError as e:
-        at = len(text[: getattr(e, "pos", 0)].encode("utf-8", "surrogateescape"))
+        at = len(text[: _error_position(text, e)].encode("utf-8", "surrogateescape"))
         raise Invalid(f"not valid JSON: unexpected input at byte {at}") from None
     if not isinstance(obj, dict):
         raise Invalid("a request must be a JSON object")
