@@ -64,6 +64,14 @@
 extern "C" {
 #endif
 
+/* libpyreactor exports the functions declared here and nothing else: it is
+** built with -fvisibility=hidden and PYREACTOR_BUILD defined, and this
+** makes the declarations between push and pop visible (docs/native-api.md,
+** "Linking"). */
+#if defined(PYREACTOR_BUILD) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* ------------------------------------------------------ result codes -- */
 #define PYREACTOR_OK       0 /* success; pyreactor_result is the JSON value */
 #define PYREACTOR_ERR      1 /* Python-level error; result is the err object */
@@ -316,6 +324,10 @@ unsigned long pyreactor_replay_failures(const pyreactor *p);
 
 /* The ABI version of the guest (2). */
 int pyreactor_abi_version(void);
+
+#if defined(PYREACTOR_BUILD) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
