@@ -32,6 +32,9 @@ export const SYMBOLS = {
   pyreactor_set_capture: { parameters: ['pointer', 'i32'], result: 'i32', optional: true },
   pyreactor_output: { parameters: ['pointer', 'i32', 'buffer'], result: 'pointer', optional: true },
   pyreactor_output_truncated: { parameters: ['pointer', 'i32'], result: 'i32', optional: true },
+  // Since the per-call output: a NULL sink writes to the host's fd 2 (before: dropped).
+  pyreactor_sink_discard: { parameters: ['pointer', 'pointer', 'usize'], result: 'void', optional: true },
+  pyreactor_libversion: { parameters: [], result: 'pointer', optional: true },
 } as const;
 
 export type Library = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -59,12 +62,15 @@ export const SINK = { parameters: ['pointer', 'pointer', 'usize'], result: 'void
 export const HOST_FN = { parameters: ['pointer', 'pointer', 'pointer', 'usize', 'pointer'], result: 'i32' } as const;
 
 // pyreactor_options and its arrays on LP64 (x86_64, aarch64 Linux); the
-// unit tests compile a C program against the header and compare.
+// unit tests compile a C program against the header and compare. A library
+// adds fields at the end (capture_output and capture_limit came with the
+// per-call output: 112 bytes before), so the options are given room for
+// more (OPTIONS_ROOM) and pyreactor_options_init fills what it knows.
 export const LAYOUT = Object.freeze({
   options: {
-    size: 112, dirs: 0, n_dirs: 8, env: 16, n_env: 24, stdout_sink: 32, stderr_sink: 40,
+    size: 128, dirs: 0, n_dirs: 8, env: 16, n_env: 24, stdout_sink: 32, stderr_sink: 40,
     sink_user: 48, stdin_data: 56, stdin_len: 64, stack_size: 72, memory_limit: 80,
-    timeout_ms: 88, host_functions: 96, n_host_functions: 104,
+    timeout_ms: 88, host_functions: 96, n_host_functions: 104, capture_output: 112, capture_limit: 120,
   },
   dir: { size: 24, host_path: 0, guest_path: 8, read_only: 16 },
   host_function: { size: 24, name: 0, fn: 8, user: 16 },
@@ -81,6 +87,13 @@ export function library(path: string): Library {
     libraries.set(path, lib);
   }
   return lib;
+}
+
+const OPTIONS_ROOM = 512;
+
+/** Whether a NULL sink sends the guest's output to the host's fd 2 (else it drops it: an older library). */
+export function nullSinkIsStderr(lib: Library): boolean {
+  return lib.symbols.pyreactor_sink_discard !== null;
 }
 
 /** Whether the library has the per-call output calls. */
@@ -119,7 +132,7 @@ export function stringAt(p: Deno.PointerValue): string {
  * lifetime (the library copies what it keeps, but nothing is freed early).
  */
 export class OptionsMemory {
-  readonly struct = new Uint8Array(LAYOUT.options.size);
+  readonly struct = new Uint8Array(OPTIONS_ROOM);
   readonly #view = new DataView(this.struct.buffer);
   readonly #kept: unknown[] = [];
 

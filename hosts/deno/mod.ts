@@ -9,7 +9,7 @@ import * as check from '../js/options.mjs';
 import { requestFor, withOutput } from '../js/calls.mjs';
 import { HostCall, HostFunctions } from '../js/host-functions.mjs';
 import {
-  address, bytesAt, cString, ERR, hasCapture, HOST_FN, LAYOUT, library, OK, OP_CODES, OptionsMemory, SINK,
+  address, bytesAt, cString, ERR, hasCapture, HOST_FN, LAYOUT, library, nullSinkIsStderr, OK, OP_CODES, OptionsMemory, SINK,
   stringAt, type Library,
 } from './ffi.ts';
 import { CLOSE, DONE, PENDING, REPLIED, type WaiterInit } from './waiter-cells.ts';
@@ -245,11 +245,18 @@ export class Reactor extends ReactorCalls {
     }
   }
 
-  /** The sink for one stream (0n: discarded by the library). */
+  /**
+   * The sink for one stream. A NULL sink (0n) is the host's fd 2 in the
+   * library (an older one drops it instead): the default costs no callback.
+   */
   #sink(target: OutputTarget, stream: 'stdout' | 'stderr'): bigint {
-    if (target === 'ignore') return 0n;
+    const where = target === 'inherit' ? stream : target;
+    const nullIsStderr = nullSinkIsStderr(this.#lib);
+    if (where === (nullIsStderr ? 'stderr' : 'ignore')) return 0n;
     let emit: (bytes: Uint8Array) => void;
-    if (typeof target === 'function') {
+    if (where === 'ignore') {
+      emit = () => {};
+    } else if (typeof target === 'function') {
       emit = (bytes) => {
         try {
           target(bytes);
@@ -258,7 +265,7 @@ export class Reactor extends ReactorCalls {
         }
       };
     } else {
-      const out = (target === 'inherit' ? stream : target) === 'stdout' ? Deno.stdout : Deno.stderr;
+      const out = where === 'stdout' ? Deno.stdout : Deno.stderr;
       emit = (bytes) => writeAll(out, bytes);
     }
     const callback = Deno.UnsafeCallback.threadSafe(SINK, (_user, data, len) => {

@@ -1,0 +1,35 @@
+// Calls do not block the event loop, and two instances run at once.
+
+import assert from 'node:assert/strict';
+import { withReactor } from './helpers.ts';
+
+const NAP = 'import time\ndef nap(s):\n    time.sleep(s)\n    return s\n';
+
+Deno.test('two instances in parallel: both sleep 400 ms at once, a timer ticks meanwhile', () => withReactor({}, (a) => withReactor({}, async (b) => {
+  await a.registerDef('nap', NAP);
+  await b.registerDef('nap', NAP);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  try {
+    const started = performance.now();
+    assert.deepEqual(await Promise.all([a.applyDef('nap', [0.4]), b.applyDef('nap', [0.4])]), [0.4, 0.4]);
+    const took = performance.now() - started;
+    assert.ok(took >= 390 && took < 750, `two 400 ms calls took ${took} ms together`);
+    assert.ok(ticks >= 15, `the timer ticked ${ticks} times in ${took} ms`);
+  } finally {
+    clearInterval(timer);
+  }
+})));
+
+Deno.test('a long compute does not block the event loop', () => withReactor({}, async (r) => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  try {
+    const started = performance.now();
+    await r.run('import time\nend = time.monotonic() + 0.5\nn = 0\nwhile time.monotonic() < end:\n    n += 1');
+    const took = performance.now() - started;
+    assert.ok(ticks >= 10, `the timer ticked ${ticks} times during a ${took} ms compute`);
+  } finally {
+    clearInterval(timer);
+  }
+}));
