@@ -3,12 +3,11 @@
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
 import pyreactor
-from support import PACKAGE, PYTHON, ROOT, run_python
+from support import PACKAGE, PYTHON, ROOT
 
 
 def pip_available():

@@ -2,7 +2,6 @@
 GIL is released during calls); one instance is used by one thread at a time,
 and a second thread is refused, never a crash."""
 
-import ctypes
 import threading
 import time
 import unittest

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from . import _errors, _native
 from ._command import Command, CommandError, split
@@ -79,9 +79,9 @@ def _whole(flag: str, v: str, high: int) -> int:
     return int(v)
 
 
-def parse_args(argv: List[str]) -> Tuple[Dict, List[str]]:
+def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
     """Options may come before or after the command; "--" ends them."""
-    opts: Dict = {"dirs": [], "env": {}, "host_functions": {}}
+    opts: Dict[str, Any] = {"dirs": [], "env": {}, "host_functions": {}}
     pos: List[str] = []
     options = True
     i = 0
@@ -153,7 +153,7 @@ def _to_stderr(data: bytes) -> None:
             return  # stderr gone: the guest's output is dropped, the calls go on
 
 
-def _open(opts: Dict) -> Reactor:
+def _open(opts: Dict[str, Any]) -> Reactor:
     # What the guest prints goes to stderr in both modes: stdout carries only
     # results (batch lines, or call's one value), ready for a pipe.
     try:
@@ -180,7 +180,7 @@ _WS = " \t\n\r"
 _decoder = json.JSONDecoder(parse_constant=lambda c: _no_constant(c))
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -316,7 +316,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def run_batch(opts: Dict) -> int:
+def run_batch(opts: Dict[str, Any]) -> int:
     r = _open(opts)
     try:
         for line in sys.stdin.buffer:
@@ -335,7 +335,7 @@ def run_batch(opts: Dict) -> int:
 # ------------------------------------------------------------------- call --
 
 
-def run_call(opts: Dict, pos: List[str]) -> int:
+def run_call(opts: Dict[str, Any], pos: List[str]) -> int:
     if not 3 <= len(pos) <= 4:
         raise Usage("call needs FILE.py FUNC [ARGS_JSON]")
     path, func = pos[1], pos[2]

@@ -14,7 +14,7 @@ import selectors
 import signal
 import subprocess
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _json
 from ._reactor import HostCall
@@ -25,7 +25,7 @@ MAX_STDERR = 4096  # the start of its standard error that makes a message
 
 # A process group of its own, killed whole at a timeout (grandchildren too);
 # before 3.11, a session of its own, which is one.
-_own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
+_own_group: Dict[str, Any] = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
 
 
 class CommandError(ValueError):
@@ -184,51 +184,52 @@ class Command:
         return out
 
 
-def _pump(child: subprocess.Popen, data: bytes, call: HostCall):
+def _pump(child: "subprocess.Popen[bytes]", data: bytes, call: HostCall) -> Tuple[str, bytes, bytes]:
     """Writes the args while reading both outputs, until the command closes
-    them, the call's time is up, or the output is too big."""
+    them ("done"), the call's time is up ("timeout"), or the output is too
+    big ("too much"). Returns that and what it wrote to stdout and stderr."""
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    fd_in, fd_out, fd_err = child.stdin.fileno(), child.stdout.fileno(), child.stderr.fileno()
     out, err = bytearray(), bytearray()
     written = 0
     sel = selectors.DefaultSelector()
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
-    for f in (child.stdin, child.stdout, child.stderr):
-        os.set_blocking(f.fileno(), False)
+    for fd in (fd_in, fd_out, fd_err):
+        os.set_blocking(fd, False)
     if data:
-        sel.register(child.stdin, selectors.EVENT_WRITE)
+        sel.register(fd_in, selectors.EVENT_WRITE)
     else:
         child.stdin.close()
-    sel.register(child.stdout, selectors.EVENT_READ)
-    sel.register(child.stderr, selectors.EVENT_READ)
+    sel.register(fd_out, selectors.EVENT_READ)
+    sel.register(fd_err, selectors.EVENT_READ)
     open_outputs = 2
     try:
         while open_outputs:
             left = call.ms_left()
             if left == 0:
-                return "timeout", out, err
+                return "timeout", bytes(out), bytes(err)
             for key, _ in sel.select(None if left is None else left / 1000):
-                f = key.fileobj
-                if f is child.stdin:
+                if key.fd == fd_in:
                     try:
-                        written += os.write(f.fileno(), data[written : written + 65536])
+                        written += os.write(fd_in, data[written : written + 65536])
                     except BlockingIOError:
                         continue
                     except OSError:  # it does not read it all: its answer decides
                         written = len(data)
                     if written >= len(data):
-                        sel.unregister(f)
-                        f.close()
+                        sel.unregister(fd_in)
+                        child.stdin.close()
                     continue
                 try:
-                    chunk = os.read(f.fileno(), 65536)
+                    chunk = os.read(key.fd, 65536)
                 except BlockingIOError:
                     continue
                 if not chunk:
-                    sel.unregister(f)
+                    sel.unregister(key.fd)
                     open_outputs -= 1
-                elif f is child.stdout:
+                elif key.fd == fd_out:
                     out += chunk
                     if len(out) > MAX_OUTPUT:
-                        return "too much", out, err
+                        return "too much", bytes(out), bytes(err)
                 elif len(err) < MAX_STDERR:
                     err += chunk[: MAX_STDERR - len(err)]
     finally:
@@ -236,7 +237,7 @@ def _pump(child: subprocess.Popen, data: bytes, call: HostCall):
     return "done", bytes(out), bytes(err)
 
 
-def _reap(child: subprocess.Popen, call: HostCall, kill_now: bool) -> int:
+def _reap(child: "subprocess.Popen[bytes]", call: HostCall, kill_now: bool) -> int:
     """Waits for the command, killing its process group first when asked or
     when the call's time runs out meanwhile; its return code."""
     while True:

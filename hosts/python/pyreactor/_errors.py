@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Optional, Type
+from typing import Any, Optional, Tuple, Type
 
 from . import _native
 
@@ -29,7 +29,7 @@ class PythonError(Exception):
         self.traceback = traceback
         self.code = code
 
-    def __reduce__(self):  # picklable across processes, like other exceptions
+    def __reduce__(self) -> Tuple[Any, ...]:  # picklable across processes, like other exceptions
         return (type(self), (self.type, self.message, self.traceback, self.code))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import json
-from typing import Any, List
+from typing import Any, List, Set
 
 
 def _parse_constant(name: str) -> Any:
@@ -66,7 +66,7 @@ def _key(k: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
 
 
-def _encode(v: Any, out: List[str], seen: set) -> None:
+def _encode(v: Any, out: List[str], seen: Set[int]) -> None:
     if isinstance(v, int) and not isinstance(v, bool):
         out.append(_int_text(v))
     elif v is None or isinstance(v, (str, bool, float)):

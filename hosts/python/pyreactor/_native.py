@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 # Result codes (pyreactor.h).
 OK = 0
@@ -100,7 +100,7 @@ class Options(ctypes.Structure):
 
 
 # name: (restype, argtypes)
-_PROTOTYPES = {
+_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "pyreactor_errstr": (c_char_p, [c_int]),
     "pyreactor_options_init": (None, [ctypes.POINTER(Options)]),
     "pyreactor_open": (c_int, [ctypes.POINTER(Options), ctypes.POINTER(c_void_p)]),
@@ -121,7 +121,7 @@ _PROTOTYPES = {
 }
 
 # Per-call output capture: bound only when the loaded library has it.
-_OPTIONAL = {
+_OPTIONAL: Dict[str, Tuple[Any, List[Any]]] = {
     "pyreactor_set_capture": (c_int, [c_void_p, c_int]),
     "pyreactor_output": (c_void_p, [c_void_p, c_int, ctypes.POINTER(c_size_t)]),
     "pyreactor_output_truncated": (c_int, [c_void_p, c_int]),
@@ -150,7 +150,8 @@ class Library:
         self.abi_version = self.cdll.pyreactor_abi_version()
 
     def errstr(self, code: int) -> str:
-        return self.cdll.pyreactor_errstr(code).decode("utf-8", "replace")
+        text: bytes = self.cdll.pyreactor_errstr(code)
+        return text.decode("utf-8", "replace")
 
     def __repr__(self) -> str:
         return f"<pyreactor.Library {self.path!r}>"
@@ -186,7 +187,7 @@ def _pkg_config_libdir() -> Optional[str]:
     return libdir if done.returncode == 0 and libdir else None
 
 
-def candidates(explicit: Union[str, os.PathLike, None] = None) -> List[str]:
+def candidates(explicit: Union[str, "os.PathLike[str]", None] = None) -> List[str]:
     """Where the library is looked for, in order (each a path or a name for dlopen)."""
     if explicit is not None:
         return [os.fspath(explicit)]
@@ -210,7 +211,7 @@ _loaded: Dict[str, Library] = {}
 _loaded_lock = threading.Lock()
 
 
-def load_library(path: Union[str, os.PathLike, None] = None) -> Library:
+def load_library(path: Union[str, "os.PathLike[str]", None] = None) -> Library:
     """Loads libpyreactor (once per path) from `path`, or from the first place
     of the search order that has it. Raises LibraryNotFound."""
     if path is not None and not isinstance(path, (str, os.PathLike)):

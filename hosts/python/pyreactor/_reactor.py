@@ -321,13 +321,13 @@ class Reactor:
         o = _native.Options()
         lib.cdll.pyreactor_options_init(ctypes.byref(o))
         if grants:
-            arr = (_native.Dir * len(grants))(*grants)
-            o.dirs, o.n_dirs = arr, len(grants)
-            inst.keep.append(arr)
+            dir_array = (_native.Dir * len(grants))(*grants)
+            o.dirs, o.n_dirs = dir_array, len(grants)
+            inst.keep.append(dir_array)
         if env_entries:
-            arr = (ctypes.c_char_p * len(env_entries))(*env_entries)
-            o.env, o.n_env = arr, len(env_entries)
-            inst.keep.append(arr)
+            env_array = (ctypes.c_char_p * len(env_entries))(*env_entries)
+            o.env, o.n_env = env_array, len(env_entries)
+            inst.keep.append(env_array)
         if stdout is not None:
             o.stdout_sink = _sink(inst, stdout)
             inst.keep.append(o.stdout_sink)
@@ -345,9 +345,9 @@ class Reactor:
                 cb = _host_function(inst, name, fn)
                 inst.keep.append(cb)
                 entries.append(_native.HostFunction(name.encode("utf-8"), cb, None))
-            arr = (_native.HostFunction * len(entries))(*entries)
-            o.host_functions, o.n_host_functions = arr, len(entries)
-            inst.keep.append(arr)
+            fn_array = (_native.HostFunction * len(entries))(*entries)
+            o.host_functions, o.n_host_functions = fn_array, len(entries)
+            inst.keep.append(fn_array)
 
         handle = ctypes.c_void_p()
         code = lib.cdll.pyreactor_open(ctypes.byref(o), ctypes.byref(handle))
@@ -439,22 +439,22 @@ class Reactor:
         self.call("init")
 
     def register_lambda(self, name: str, code: str) -> str:
-        return _json.loads(self.call("register_lambda", _name(name), _code(code)))
+        return _name_of(self.call("register_lambda", _name(name), _code(code)))
 
     def register_def(self, name: str, code: str) -> str:
-        return _json.loads(self.call("register_def", _name(name), _code(code)))
+        return _name_of(self.call("register_def", _name(name), _code(code)))
 
     def register_module(self, name: str, code: str) -> str:
-        return _json.loads(self.call("register_module", _name(name), _code(code)))
+        return _name_of(self.call("register_module", _name(name), _code(code)))
 
     def unregister_lambda(self, name: str) -> str:
-        return _json.loads(self.call("unregister_lambda", _name(name)))
+        return _name_of(self.call("unregister_lambda", _name(name)))
 
     def unregister_def(self, name: str) -> str:
-        return _json.loads(self.call("unregister_def", _name(name)))
+        return _name_of(self.call("unregister_def", _name(name)))
 
     def unregister_module(self, name: str) -> str:
-        return _json.loads(self.call("unregister_module", _name(name)))
+        return _name_of(self.call("unregister_module", _name(name)))
 
     def apply_lambda(self, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Calls lambda `name` with these arguments (positional or keyword,
@@ -629,6 +629,14 @@ class _Capture:
 def _name(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")
+    return name
+
+
+def _name_of(text: str) -> str:
+    """The ok value of a registration: the name, a JSON string."""
+    name = _json.loads(text)
+    if not isinstance(name, str):
+        raise _errors.PythonError("InvalidResult", f"a registration answered {text[:200]}, not its name")
     return name
 
 
