@@ -15,11 +15,15 @@
 
 /* A pre-initialized (wizer) build of the guest has no _initialize: bind it
 ** weakly and call it only when the module exports it, as ABI.md says. (The
-** generated header declares it only when it exists.) */
-extern void Z_python_reactorZ__initialize(Z_python_reactor_instance_t *) __attribute__((weak));
+** generated header declares it only when it exists.) Hidden: when the
+** guest has none, the shared library resolves it to NULL itself instead of
+** leaving a weak reference any other library loaded could answer. */
+extern void Z_python_reactorZ__initialize(Z_python_reactor_instance_t *)
+  __attribute__((weak, visibility("hidden")));
 /* An extension of ABI 1 that newer guests export: a cap the guest enforces
 ** itself (malloc fails, Python raises MemoryError) below our hard one. */
-extern u32 Z_python_reactorZ_set_memory_limit(Z_python_reactor_instance_t *, u32) __attribute__((weak));
+extern u32 Z_python_reactorZ_set_memory_limit(Z_python_reactor_instance_t *, u32)
+  __attribute__((weak, visibility("hidden")));
 
 #define WASM_PAGE 65536u
 #define MAX_ENV_BYTES ((size_t)1 << 20)
