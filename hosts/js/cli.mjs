@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Command-line host: `cli.mjs batch [OPTIONS]` implements the batch protocol
-// of the ABI (JSON Lines in on stdin, one result line out per request). Runs
+// of the ABI (JSON Lines in on stdin, one result line out per request), and
+// `cli.mjs call FILE.py FUNC [ARGS_JSON]` calls one function of a file, as
+// the native host's `pyreactor call` does (same output, messages and exit
+// statuses). Runs
 // under Node and Deno; see README.md for Deno's flags and permissions.
 // `--isolation process` runs the instance in a child process (this command
 // again, through process-reactor.mjs), which a timeout kills: under Deno the
@@ -21,6 +24,9 @@ import { ProcessReactor } from './process-reactor.mjs';
 import { scanJson, stringBytes } from './json-text.mjs';
 import { readByteLines, LongLine } from './lines.mjs';
 import { splitWords, commandHostFunction, denoCannotRun } from './host-command.mjs';
+import { ABI_VERSION } from './guest.mjs';
+import { VERSION } from './version.mjs';
+import { readFile } from 'node:fs/promises';
 
 /**
  * The longest request line this host reads (its "\n" included): 1 GiB. A
@@ -36,17 +42,23 @@ const MAX_LINE_BYTES = 2 ** 30;
 const CHILD_GRACE_MS = 2000;
 
 const HELP = `usage: cli.mjs [OPTIONS] batch [OPTIONS] < requests.jsonl
-       cli.mjs --help
+       cli.mjs [OPTIONS] call FILE.py FUNC [ARGS_JSON]
+       cli.mjs --help | --version
 
-Runs sandboxed Python 3.11 (build/python-reactor.wasm) under Node or Deno.
+Runs sandboxed Python 3.11 (python-reactor.wasm) under Node or Deno.
 
   batch   read JSON Lines requests on stdin ({"op","name","code","args"},
           the ABI's batch protocol), write one result line per request on
           stdout; what the guest prints goes to stderr. A line longer than
           1 GiB is answered InvalidRequest without being kept.
+  call    register FILE.py as module <stem>, call <stem>.FUNC with
+          ARGS_JSON (a JSON array or object, default []), print the JSON
+          result; guest output goes to stderr, so that stdout is only the
+          result. A failed call prints TYPE: MESSAGE and the traceback on
+          stderr.
 
-options (before or after batch; the guest sees nothing of the host unless
-granted here):
+options (before or after the command; the guest sees nothing of the host
+unless granted here):
   --dir HOST[:GUEST][:ro|:rw]
                            grant directory HOST, seen as GUEST (an absolute
                            path; default HOST); :ro makes it read-only, :rw
@@ -72,14 +84,18 @@ granted here):
   --isolation worker|process
                            run the instance in a worker thread (the default)
                            or in a child process, killed on a timeout
-  --child                  (internal) speak to a ProcessReactor parent: see
-                           "The child's protocol" in cli.mjs
+  --child                  (internal, batch) speak to a ProcessReactor
+                           parent: see "The child's protocol" in cli.mjs
   --parent-function NAME   (internal, with --child) host function NAME is
                            the parent's. Repeatable.
-  --help                   show this help
+  --version                print the version and the ABI version, and exit
+  --help                   show this help, and exit
+  --                       the end of the options
 
-exit status: 0 ok (also when the reader of stdout closed it early), 1 stdout
-failed, 2 bad usage or the module could not be loaded.
+exit status: 0 ok (batch: also when the reader of stdout closed it early),
+1 the Python call failed (call) or stdout failed (batch), 2 bad usage (or,
+batch, the module could not be loaded), 3 the instance could not be opened
+or the call trapped or timed out (call).
 `;
 
 class UsageError extends Error {}
@@ -173,19 +189,21 @@ function isolation(value) {
 const VALUED = new Set(['--wasm', '--dir', '--env', '--isolation', '--host-function', '--parent-function',
   ...Object.keys(NUMBERS)]);
 
-/** Options before or after the command, as the ABI says; "--" ends them. */
+/** Options before or after the command, as the ABI says; "--" ends them.
+ *  {help} or {version}, or {options, command, args}. */
 function parseArgs(argv) {
   const options = {};
-  let command;
+  const positional = [];
   let optionsEnd = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!optionsEnd && (arg === '--help' || arg === '-h')) return { help: true };
+    if (!optionsEnd && arg === '--version') return { version: true };
     if (!optionsEnd && arg === '--') {
       optionsEnd = true;
     } else if (optionsEnd || !arg.startsWith('-')) {
-      if (command !== undefined) throw new UsageError(`unexpected argument "${arg}"`);
-      command = arg;
+      if (positional.length === 4) throw new UsageError(`too many arguments: ${arg}`);
+      positional.push(arg);
     } else if (arg === '--child') {
       options.child = true;
     } else if (!VALUED.has(arg)) {
@@ -196,10 +214,18 @@ function parseArgs(argv) {
       setOption(options, arg, argv[++i]);
     }
   }
+  const [command, ...args] = positional;
   if (options.parentFunctions && !options.child) throw new UsageError('--parent-function is for --child only');
-  if (command === undefined) throw new UsageError('missing command: batch');
-  if (command !== 'batch') throw new UsageError(`unknown command "${command}" (the one command is batch)`);
-  return options;
+  if (command === undefined) throw new UsageError('missing command (batch or call)');
+  if (command === 'batch') {
+    if (args.length > 0) throw new UsageError('batch takes no arguments');
+  } else if (command === 'call') {
+    if (args.length < 2) throw new UsageError('call needs FILE.py FUNC [ARGS_JSON]');
+    if (options.child) throw new UsageError('--child is for batch only');
+  } else {
+    throw new UsageError(`unknown command ${command}`);
+  }
+  return { options, command, args };
 }
 
 // ---- requests
@@ -605,6 +631,88 @@ async function batch(options) {
   if (output.closed) process.exit();
 }
 
+// ---- call: one function of a file, as the native host's `pyreactor call`
+
+/** "dir/name.py" -> "name". */
+function moduleName(file) {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return base.length > 3 && base.endsWith('.py') ? base.slice(0, -3) : base;
+}
+
+// What strerror says, as the native host prints it, for the usual reasons a file cannot be read.
+const STRERROR = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+};
+
+/** Exit statuses of call, as the native host's. */
+const EXIT_PYERR = 1;
+const EXIT_USAGE = 2;
+const EXIT_HOST = 3;
+
+/** Prints an error record (its JSON text) as the native host does: TYPE: MESSAGE, then the traceback. */
+function printError(text) {
+  let error;
+  try {
+    error = JSON.parse(text);
+  } catch {
+    error = null;
+  }
+  if (error === null || typeof error !== 'object') error = { type: 'InvalidResult', message: `guest error is not a JSON object: ${text}` };
+  const type = typeof error.type === 'string' ? error.type : 'Error';
+  process.stderr.write(`${type}: ${error.message ?? ''}\n`);
+  if (typeof error.traceback === 'string') process.stderr.write(error.traceback);
+}
+
+/** The result of a record: printed on stdout (ok) or stderr (err); the exit status. */
+function report({ tag, text }) {
+  if (tag === 'ok') {
+    process.stdout.write(`${text}\n`);
+    return 0;
+  }
+  printError(text);
+  return EXIT_PYERR;
+}
+
+async function call(options, [file, func, args = '[]']) {
+  let code;
+  try {
+    code = new Uint8Array(await readFile(file));
+  } catch (error) {
+    process.stderr.write(`cli.mjs: cannot read ${file}: ${STRERROR[error?.code] ?? error?.message ?? error}\n`);
+    return EXIT_USAGE;
+  }
+  const { isolation, hostCommands, ...rest } = options;
+  rest.hostFunctionsRaw = hostFunctionsRaw({ hostCommands }, null, null);
+  let reactor;
+  try {
+    // What the guest prints goes to stderr, so that stdout is only the result.
+    reactor = isolation === 'process'
+      ? await ProcessReactor.load({ ...rest, output: 'inherit' })
+      : await Reactor.load({ ...rest, stdout: 'stderr', stderr: 'stderr' });
+  } catch (error) {
+    process.stderr.write(`cli.mjs: ${error?.message ?? error}\n`);
+    return EXIT_HOST;
+  }
+  const mod = moduleName(file);
+  try {
+    const registered = await reactor.call('register_module', mod, code);
+    if (registered.tag !== 'ok') return report(registered);
+    return report(await reactor.call('apply_def', `${mod}.${func}`, args));
+  } catch (error) {
+    // the call trapped, timed out, or broke the contract: the host's error
+    const { type, message, traceback } = hostError(error);
+    printError(JSON.stringify({ type, message, traceback }));
+    return EXIT_HOST;
+  } finally {
+    await reactor.close();
+  }
+}
+
 let parsed;
 try {
   parsed = parseArgs(process.argv.slice(2));
@@ -614,9 +722,13 @@ try {
 }
 if (parsed?.help) {
   process.stdout.write(HELP);
+} else if (parsed?.version) {
+  process.stdout.write(`python-wasi-reactor ${VERSION} (ABI ${ABI_VERSION})\n`);
+} else if (parsed?.command === 'call') {
+  process.exitCode = await call(parsed.options, parsed.args);
 } else if (parsed) {
   try {
-    await batch(parsed);
+    await batch(parsed.options);
   } catch (error) {
     process.stderr.write(`cli.mjs: ${error?.message ?? error}\n`);
     process.exit(2); // not only exitCode: a child (--child) is reading stdin already

@@ -1,9 +1,12 @@
-// Tests of the batch mode of hosts/js/cli.mjs, run as a child process under
-// the same runtime as the tests (Node, or Deno with its permissions).
+// Tests of hosts/js/cli.mjs (batch and call modes, --help, --version), run
+// as a child process under the same runtime as the tests (Node, or Deno with
+// its permissions). The call mode is checked against the native host's
+// `pyreactor call` where that may be run.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, cliCommand, isDeno, runProcess } from './helpers.mjs';
 
@@ -145,11 +148,12 @@ test('--env reaches the guest; --dir, --env and --isolation reject bad values', 
 const cli = (...argv) => runCli(argv);
 
 test('--help describes every option and exits 0', async () => {
-  for (const argv of [['--help'], ['batch', '--help'], ['-h']]) {
+  for (const argv of [['--help'], ['batch', '--help'], ['-h'], ['call', '--help']]) {
     const { code, stdout } = await cli(...argv);
     assert.equal(code, 0, argv.join(' '));
     for (const option of ['--dir HOST[:GUEST][:ro|:rw]', '--env', '--timeout-ms', '--memory-mb', '--stack-size-mb',
-      '--wasm', '--isolation worker|process', '--help']) {
+      '--wasm', '--isolation worker|process', '--host-function NAME=COMMAND', '--child', '--parent-function',
+      '--version', '--help', 'batch', 'call FILE.py FUNC [ARGS_JSON]', 'exit status']) {
       assert.ok(stdout.includes(option), `${option} in --help`);
     }
   }
@@ -164,15 +168,19 @@ test('options go before or after batch, as the ABI says', async () => {
 
 test('usage mistakes say what is wrong, with exit status 2', async () => {
   for (const [argv, message] of [
-    [['batch', 'extra'], /unexpected argument "extra"/],
+    [['batch', 'extra'], /batch takes no arguments/],
     [['batch', '--timeout-ms'], /--timeout-ms needs a value/],
     [['batch', '--timeout-ms', '1e3'], /--timeout-ms takes a whole number from 1 to 2147483647, got "1e3"/],
     [['batch', '--timeout-ms', '0'], /--timeout-ms takes a whole number/],
     [['batch', '--memory-mb', '4097'], /--memory-mb takes a whole number from 1 to 4096, got "4097"/],
     [['batch', '--stack-size-mb', '-1'], /--stack-size-mb takes a whole number/],
     [['batch', '--wasm', ''], /--wasm takes a file path/],
-    [[], /missing command: batch/],
-    [['run'], /unknown command "run"/],
+    [[], /missing command \(batch or call\)/],
+    [['run'], /unknown command run/],
+    [['call'], /call needs FILE.py FUNC \[ARGS_JSON\]/],
+    [['call', 'f.py'], /call needs FILE.py FUNC \[ARGS_JSON\]/],
+    [['call', 'f.py', 'f', '[]', 'extra'], /too many arguments: extra/],
+    [['call', 'f.py', 'f', '--child'], /--child is for batch only/],
     [['batch', '--frobnicate', '1'], /unknown option --frobnicate/],
     [['batch', '--dir', 'a:/x', '--dir', 'b:/x'], /guest path "\/x" is granted twice/],
   ]) {
@@ -212,4 +220,117 @@ test('--dir HOST:GUEST:ro is a read-only grant at GUEST; :rw and no mode are wri
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+// ---- --version and call
+
+const NATIVE = join(REPO, 'build', 'pyreactor');
+const nativeRuns = () => existsSync(NATIVE)
+  && (!isDeno || globalThis.Deno.permissions.querySync({ name: 'run', command: NATIVE }).state === 'granted');
+
+test('--version prints the release and the ABI version, before or after a command, and exits 0', async () => {
+  for (const argv of [['--version'], ['batch', '--version'], ['--env', 'A=1', '--version']]) {
+    const { code, stdout, stderr } = await cli(...argv);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'python-wasi-reactor 0.1.0 (ABI 2)\n');
+  }
+});
+
+test('the release is package.json\'s version and the native PYREACTOR_VERSION', { skip: isDeno && 'reads the repository root' }, async () => {
+  const { VERSION } = await import('../../hosts/js/version.mjs');
+  assert.equal(VERSION, JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
+  const header = await readFile(join(REPO, 'include', 'pyreactor.h'), 'utf8');
+  assert.equal(VERSION, header.match(/#define PYREACTOR_VERSION "([^"]*)"/)?.[1]);
+});
+
+const CALL_FILE = `import sys
+def main(a, b=2):
+    print("hi")
+    print("to err", file=sys.stderr)
+    return a + b
+def boom():
+    raise ValueError("bad")
+def bare():
+    raise ValueError()
+def big():
+    return [2 ** 70, "\u00e9"]
+def crash():
+    import os
+    os.abort()
+`;
+
+/** [argv after `call FILE`, exit status, stdout, stderr (a RegExp, or the exact text)]. */
+const CALLS = [
+  [['main', '[1, 2]'], 0, '3\n', /^(to err\nhi\n|hi\nto err\n)$/],
+  [['main', '{"a": 5}'], 0, '7\n', /to err/],
+  [['main'], 1, '', "TypeError: main() missing 1 required positional argument: 'a'\nTypeError: main() missing 1 required positional argument: 'a'\n"],
+  [['boom'], 1, '', 'ValueError: bad\nTraceback (most recent call last):\n  File "<module mod>", line 7, in boom\nValueError: bad\n'],
+  [['bare'], 1, '', 'ValueError: \nTraceback (most recent call last):\n  File "<module mod>", line 9, in bare\nValueError\n'],
+  [['big'], 0, '[1180591620717411303424,"\u00e9"]\n', ''],
+  [['main', '[1'], 1, '', /^InvalidArgs: args are not valid JSON/],
+  [['main', '5'], 1, '', 'InvalidArgs: args must be a JSON array or object, not int\n'],
+  [['nofunc'], 1, '', "NotRegistered: no def named 'mod.nofunc': 'mod' has no attribute 'nofunc'\n"],
+  [['crash'], 3, '', /^Trap: /],
+];
+
+async function withCallFile(body) {
+  const dir = await mkdtemp(join(REPO, 'build', 'cli-call-'));
+  try {
+    await writeFile(join(dir, 'mod.py'), CALL_FILE);
+    await writeFile(join(dir, 'broken.py'), 'def f(:\n');
+    return await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('call FILE.py FUNC [ARGS_JSON]: the result on stdout, errors on stderr, exit status 0, 1 or 3', async () => {
+  await withCallFile(async (dir) => {
+    const file = join(dir, 'mod.py');
+    for (const [rest, status, stdout, stderr] of CALLS) {
+      const got = await runCli(['call', file, ...rest], [], [dir]);
+      const what = `call ${rest.join(' ')}: ${got.stderr}`;
+      assert.equal(got.code, status, what);
+      assert.equal(got.stdout, stdout, what);
+      if (stderr instanceof RegExp) assert.match(got.stderr, stderr, what);
+      else assert.equal(got.stderr, stderr, what);
+    }
+    // options after the mode, a time limit (exit status 3), the process isolation
+    if (!isDeno) { // under Deno the process isolation needs --allow-run, which runCli does not give
+      const isolated = await runCli(['call', file, 'main', '[1]', '--timeout-ms', '20000', '--isolation', 'process'], [], [dir]);
+      assert.equal(isolated.code, 0, isolated.stderr);
+      assert.equal(isolated.stdout, '3\n');
+    }
+    await writeFile(join(dir, 'spin.py'), 'import time\ndef f():\n    time.sleep(3600)\n');
+    const late = await runCli(['--timeout-ms', '300', 'call', join(dir, 'spin.py'), 'f'], [], [dir]);
+    assert.equal(late.code, 3, late.stderr);
+    assert.equal(late.stderr, 'Timeout: the call took longer than 300 ms\n');
+    // a module that does not compile: the Python error of the registration
+    const broken = await runCli(['call', join(dir, 'broken.py'), 'f'], [], [dir]);
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stderr, /^SyntaxError: /);
+    // a file that cannot be read: a usage error (2), as in the native host
+    const missing = await runCli(['call', join(dir, 'nope.py'), 'f'], [], [dir]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, `cli.mjs: cannot read ${join(dir, 'nope.py')}: No such file or directory\n`);
+    // a module that cannot be loaded: 3
+    const noWasm = await runCli(['--wasm', join(dir, 'none.wasm'), 'call', file, 'main', '[1]'], [], [dir]);
+    assert.equal(noWasm.code, 3, noWasm.stderr);
+  });
+});
+
+test('call answers as the native pyreactor call does: stdout, stderr and exit status', { skip: !nativeRuns() && 'build/pyreactor cannot be run here' }, async () => {
+  await withCallFile(async (dir) => {
+    const file = join(dir, 'mod.py');
+    for (const [rest] of CALLS) {
+      const js = await runCli(['call', file, ...rest], [], [dir]);
+      const native = await runProcess([NATIVE, 'call', file, ...rest], '');
+      const what = `call ${rest.join(' ')}`;
+      assert.equal(js.code, native.code, what);
+      assert.equal(js.stdout, native.stdout, what);
+      // the trap's message is each host's own; everything else is the same text
+      if (rest[0] === 'crash') assert.match(native.stderr, /^Trap: /);
+      else assert.equal(js.stderr.split('\n').sort().join('\n'), native.stderr.split('\n').sort().join('\n'), what);
+    }
+  });
 });
