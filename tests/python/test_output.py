@@ -71,6 +71,24 @@ class Sinks(unittest.TestCase):
                 self.assertIn(stream.count(mark), (0, 2), (mark, stream))
 
 
+    def test_discard(self):
+        code = (
+            "import pyreactor\n"
+            "with pyreactor.Reactor(stdout=pyreactor.DISCARD, stderr=pyreactor.DISCARD) as r:\n"
+            "    r.run(\"import sys\\nprint('OUT-D')\\nprint('ERR-D', file=sys.stderr)\")\n"
+            "with pyreactor.Reactor(stdout=pyreactor.DISCARD) as r:\n"
+            "    r.run(\"import sys\\nprint('OUT-K')\\nprint('ERR-K', file=sys.stderr)\")\n"
+            "print(pyreactor.load_library().discard_sink is not None)\n"
+        )
+        done = run_python(code)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        both = done.stdout + done.stderr
+        for mark in (b"OUT-D", b"ERR-D", b"OUT-K"):
+            self.assertNotIn(mark, both)
+        if done.stdout.endswith(b"True\n"):  # a library whose default is fd 2
+            self.assertIn(b"ERR-K", done.stderr)
+
+
 class Capture(unittest.TestCase):
     def setUp(self):
         self.lib = pyreactor.load_library()

@@ -89,8 +89,9 @@ class Threads(unittest.TestCase):
         self.assertTrue(inside.wait(30))
         try:
             for attempt in (lambda: r.run("1"), r.reset, r.close, lambda: setattr(r, "timeout_ms", 5)):
-                with self.assertRaises(pyreactor.MisuseError) as cm:
+                with self.assertRaises(pyreactor.BusyError) as cm:
                     attempt()
+                self.assertEqual(cm.exception.type, "Busy")
                 self.assertIn("another thread", cm.exception.message)
         finally:
             go_on.set()

@@ -25,13 +25,14 @@ from ._native import (
     LibraryNotFound,
     load_library,
 )
-from ._reactor import Dir, HostCall, Output, Reactor, raw
+from ._reactor import DISCARD, Dir, HostCall, Output, Reactor, raw
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Reactor",
     "Dir",
+    "DISCARD",
     "raw",
     "HostCall",
     "Output",

@@ -103,7 +103,10 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
             from . import __version__
 
             lib = _native.load_library(opts.get("library"))
-            sys.stdout.write(f"pyreactor (Python) {__version__}, {lib.path}, ABI {lib.abi_version}\n")
+            sys.stdout.write(
+                f"pyreactor (Python) {__version__}, libpyreactor {lib.version or '(version unknown)'}"
+                f" ({lib.path}), ABI {lib.abi_version}\n"
+            )
             raise SystemExit(0)
         if i >= len(argv):
             raise Usage(f"{a} needs a value")

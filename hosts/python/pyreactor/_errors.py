@@ -47,12 +47,13 @@ class TimeoutError(PythonError, builtins.TimeoutError):
 
 class MisuseError(PythonError):
     """The API used wrongly (code MISUSE, type ``Misuse``): a closed instance,
-    a call from another thread while one runs, or from one of the instance's
-    own sinks."""
+    a call from one of the instance's own sinks, close/reset/timeout_ms from
+    inside its own host functions or sinks."""
 
 
 class BusyError(MisuseError):
-    """A call into the instance from one of its own host functions (code MISUSE, type ``Busy``)."""
+    """The instance is busy (code MISUSE, type ``Busy``): called from one of
+    its own host functions, or from another thread while a call runs."""
 
 
 def error_class(code: int, type: str) -> Type[PythonError]:
@@ -89,3 +90,10 @@ def from_result(code: int, text: str, fallback: str) -> PythonError:
 def misuse(message: str) -> MisuseError:
     """A Misuse raised by this package itself (the library is not called)."""
     return MisuseError("Misuse", message, None, _native.MISUSE)
+
+
+def busy(message: str) -> BusyError:
+    """A Busy raised by this package itself: the instance is in another
+    thread's call (the library answers that with PYREACTOR_MISUSE and no
+    error object, "type Busy")."""
+    return BusyError("Busy", message, None, _native.MISUSE)

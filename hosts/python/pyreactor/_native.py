@@ -96,6 +96,11 @@ class Options(ctypes.Structure):
         ("timeout_ms", ctypes.c_uint),
         ("host_functions", ctypes.POINTER(HostFunction)),
         ("n_host_functions", c_size_t),
+        ("capture_output", c_int),  # read only by a library with capture
+        ("capture_limit", c_size_t),
+        # Room for what a newer library adds at the end: its
+        # pyreactor_options_init writes its whole struct into this one.
+        ("_reserved", ctypes.c_byte * 1024),
     ]
 
 
@@ -120,11 +125,15 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "pyreactor_abi_version": (c_int, []),
 }
 
-# Per-call output capture: bound only when the loaded library has it.
-_OPTIONAL: Dict[str, Tuple[Any, List[Any]]] = {
+# Bound only when the loaded library has them (newer than the first ones).
+_CAPTURE: Dict[str, Tuple[Any, List[Any]]] = {
     "pyreactor_set_capture": (c_int, [c_void_p, c_int]),
     "pyreactor_output": (c_void_p, [c_void_p, c_int, ctypes.POINTER(c_size_t)]),
     "pyreactor_output_truncated": (c_int, [c_void_p, c_int]),
+}
+_OPTIONAL: Dict[str, Tuple[Any, List[Any]]] = {
+    **_CAPTURE,
+    "pyreactor_libversion": (c_char_p, []),
 }
 
 
@@ -142,12 +151,25 @@ class Library:
                 raise LibraryNotFound(f"{path} is not libpyreactor: it has no {name}")
             fn = getattr(self.cdll, name)
             fn.restype, fn.argtypes = restype, argtypes
-        self.has_capture = all(hasattr(self.cdll, name) for name in _OPTIONAL)
-        if self.has_capture:
-            for name, (restype, argtypes) in _OPTIONAL.items():
+        for name, (restype, argtypes) in _OPTIONAL.items():
+            if hasattr(self.cdll, name):
                 fn = getattr(self.cdll, name)
                 fn.restype, fn.argtypes = restype, argtypes
-        self.abi_version = self.cdll.pyreactor_abi_version()
+        #: pyreactor_set_capture, pyreactor_output and _output_truncated are there
+        self.has_capture = all(hasattr(self.cdll, name) for name in _CAPTURE)
+        #: pyreactor_sink_discard, the address of the library's own discarding
+        #: sink (None: an older library, whose NULL sink discards)
+        self.discard_sink: Optional[int] = (
+            ctypes.cast(self.cdll.pyreactor_sink_discard, c_void_p).value
+            if hasattr(self.cdll, "pyreactor_sink_discard")
+            else None
+        )
+        self.abi_version: int = self.cdll.pyreactor_abi_version()
+        version: Optional[bytes] = (
+            self.cdll.pyreactor_libversion() if hasattr(self.cdll, "pyreactor_libversion") else None
+        )
+        #: the library's version (PYREACTOR_VERSION), None for one too old to say
+        self.version = version.decode("ascii", "replace") if version is not None else None
 
     def errstr(self, code: int) -> str:
         text: bytes = self.cdll.pyreactor_errstr(code)

@@ -14,7 +14,18 @@ from . import _errors, _json, _native
 from ._errors import PythonError
 
 PathLike = Union[str, "os.PathLike[str]"]
-Sink = Callable[[bytes], object]
+
+
+class _Discard:
+    def __repr__(self) -> str:
+        return "pyreactor.DISCARD"
+
+
+#: As ``stdout`` or ``stderr``: drop that stream (the library's own
+#: pyreactor_sink_discard; an older library without it drops with no sink).
+DISCARD = _Discard()
+
+Sink = Union[Callable[[bytes], object], _Discard]
 
 MAX_MEMORY_MB = 4096  # wasm32: 65536 pages of 64 KiB
 MAX_STACK_MB = 16384  # what pyreactor_open accepts
@@ -200,9 +211,15 @@ class _Instance:
 
 
 def _sink(inst: _Instance, fn: Sink) -> Any:
+    """The C sink for a stdout/stderr option; None: no sink (NULL)."""
+    if isinstance(fn, _Discard):
+        address = inst.lib.discard_sink
+        return None if address is None else _native.SINK(address)
+    write = fn
+
     def sink(user: Any, data: int, n: int) -> None:
         try:
-            fn(ctypes.string_at(data, n))
+            write(ctypes.string_at(data, n))
         except BaseException as e:  # the first one is raised after the call
             inst.remember(e)
 
@@ -272,7 +289,8 @@ class Reactor:
     - ``host_functions``: name -> callable (or `raw`) that Python code in the
       guest calls as ``reactor.host.NAME(...)``.
     - ``stdout``, ``stderr``: a callable taking each chunk the guest writes
-      (bytes), or None for the library's default.
+      (bytes), `DISCARD`, or None for the library's default (the host
+      process's stderr, fd 2; a library older than that default drops it).
     - ``stdin``: what the guest reads on stdin (bytes or str; None: empty).
     - ``library``: the libpyreactor to use (a path or a `Library`), else the
       search order of `load_library`.
@@ -310,8 +328,10 @@ class Reactor:
             if not (callable(fn) or isinstance(fn, raw)):
                 raise TypeError(f"host function {name!r} must be callable, not {type(fn).__name__}")
         for what, sink in (("stdout", stdout), ("stderr", stderr)):
-            if sink is not None and not callable(sink):
-                raise TypeError(f"{what} must be a callable taking bytes, or None, not {type(sink).__name__}")
+            if sink is not None and not isinstance(sink, _Discard) and not callable(sink):
+                raise TypeError(
+                    f"{what} must be a callable taking bytes, pyreactor.DISCARD or None, not {type(sink).__name__}"
+                )
         if stdin is not None and not isinstance(stdin, (bytes, bytearray, str)):
             raise TypeError(f"stdin must be bytes, str or None, not {type(stdin).__name__}")
         stdin_bytes = stdin.encode("utf-8") if isinstance(stdin, str) else None if stdin is None else bytes(stdin)
@@ -328,12 +348,14 @@ class Reactor:
             env_array = (ctypes.c_char_p * len(env_entries))(*env_entries)
             o.env, o.n_env = env_array, len(env_entries)
             inst.keep.append(env_array)
-        if stdout is not None:
-            o.stdout_sink = _sink(inst, stdout)
-            inst.keep.append(o.stdout_sink)
-        if stderr is not None:
-            o.stderr_sink = _sink(inst, stderr)
-            inst.keep.append(o.stderr_sink)
+        out_sink = None if stdout is None else _sink(inst, stdout)
+        if out_sink is not None:
+            o.stdout_sink = out_sink
+            inst.keep.append(out_sink)
+        err_sink = None if stderr is None else _sink(inst, stderr)
+        if err_sink is not None:
+            o.stderr_sink = err_sink
+            inst.keep.append(err_sink)
         if stdin_bytes:
             o.stdin_data, o.stdin_len = stdin_bytes, len(stdin_bytes)
         o.stack_size = (stack_size_mb or 0) << 20
@@ -514,7 +536,7 @@ class Reactor:
         nb = None if name is None else _text("name", name)
         tb = None if text is None else _text("text", text)
         inst = self._live()
-        with _Entered(inst):
+        with _Entered(inst) as entered:
             cdll = inst.lib.cdll
             code = cdll.pyreactor_call(
                 inst.handle, op, nb, 0 if nb is None else len(nb), tb, 0 if tb is None else len(tb)
@@ -522,7 +544,7 @@ class Reactor:
             n = ctypes.c_size_t()
             ptr = cdll.pyreactor_result(inst.handle, ctypes.byref(n))
             result = ctypes.string_at(ptr, n.value) if ptr else b""
-            if inst.capture is not None:
+            if inst.capture is not None and not entered.nested:
                 _collect(inst)
         return code, result.decode("utf-8", "replace")
 
@@ -549,25 +571,27 @@ class _Entered:
     function or sink raised as BaseException is raised when the call ends."""
 
     __slots__ = ("inst", "nested")
+    # nested: entered from a host function or sink of the running call
 
     def __init__(self, inst: _Instance) -> None:
         self.inst = inst
         self.nested = False
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> "_Entered":
         inst = self.inst
         me = threading.get_ident()
         if inst.owner == me:
             self.nested = True
-            return
+            return self
         if not inst.lock.acquire(blocking=False):
-            raise _errors.misuse(
+            raise _errors.busy(
                 "the instance is in use by another thread (one thread at a time; use one instance per thread)"
             )
         inst.owner = me
         if inst.handle is None:
             self._leave()
             raise _errors.misuse("the instance is closed")
+        return self
 
     def _leave(self) -> None:
         self.inst.owner = None
