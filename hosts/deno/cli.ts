@@ -1,6 +1,7 @@
 // `pyreactor-deno [OPTIONS] batch`: the batch protocol of the ABI (JSON
 // Lines in on stdin, one result line per request on stdout, guest output on
-// stderr) through libpyreactor and Deno's FFI. Run by build/pyreactor-deno,
+// stderr) through libpyreactor and Deno's FFI; and `call FILE.py FUNC
+// [ARGS_JSON]`, as the native command has it. Run by build/pyreactor-deno,
 // the launcher that deno.mk writes with the permissions it needs.
 //
 // Options as the native command takes them (build/pyreactor --help).
@@ -21,6 +22,7 @@ import { commandHostFunction, denoCannotRun, splitWords } from '../js/host-comma
 export const VERSION = '0.1.0';
 
 const HELP = `usage: pyreactor-deno [OPTIONS] batch
+       pyreactor-deno [OPTIONS] call FILE.py FUNC [ARGS_JSON]
        pyreactor-deno --help | --version
 
 Runs sandboxed Python 3.11 (python-reactor.wasm compiled to native code, in
@@ -29,8 +31,12 @@ libpyreactor) under Deno, through its FFI.
   batch   read JSON Lines requests on stdin ({"op","name","code","args"}),
           write one result line per request on stdout; guest output goes
           to stderr
+  call    register FILE.py as module <stem>, call <stem>.FUNC with
+          ARGS_JSON (a JSON array or object, default []), print the JSON
+          result; guest output goes to stderr, so that stdout is only the
+          result
 
-options (before or after batch; the guest sees nothing of the host unless
+options (before or after the mode; the guest sees nothing of the host unless
 granted here):
   --dir HOST[:GUEST][:ro|:rw]
                            grant directory HOST, seen as GUEST (an absolute
@@ -55,10 +61,12 @@ granted here):
   --help                   show this help
   --version                show the version
 
-exit status: 0 ok, 2 bad usage, 3 the instance could not be opened or the
-results could not be written.
+exit status: 0 ok, 1 the Python call failed (call), 2 bad usage, 3 the
+instance could not be opened, the call trapped (call) or the results could
+not be written (batch).
 `;
 
+const EXIT_PYERR = 1;
 const EXIT_USAGE = 2;
 const EXIT_HOST = 3;
 /** The longest request line read (as the JavaScript host): longer ones are InvalidRequest. */
@@ -72,7 +80,14 @@ const LIMITS: Record<string, [keyof ReactorOptions, number]> = {
   '--stack-size-mb': ['stackSizeMb', 16384],
 };
 
-type Parsed = { help?: boolean; version?: boolean; options: ReactorOptions; commands: Record<string, string[]> };
+type Parsed = {
+  help?: boolean;
+  version?: boolean;
+  mode?: string;
+  operands: string[]; // call's FILE FUNC [ARGS_JSON]
+  options: ReactorOptions;
+  commands: Record<string, string[]>;
+};
 
 /** HOST[:GUEST][:ro|:rw]; GUEST absolute, so that a mistyped mode is refused (as in the other hosts). */
 function grant(options: ReactorOptions, spec: string): void {
@@ -130,8 +145,7 @@ const VALUED = new Set(['--dir', '--env', '--host-function', ...Object.keys(LIMI
 
 /** Options before or after the command; "--" ends them. */
 export function parseArgs(argv: string[]): Parsed {
-  const parsed: Parsed = { options: {}, commands: {} };
-  let command: string | undefined;
+  const parsed: Parsed = { options: {}, commands: {}, operands: [] };
   let optionsEnd = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -140,8 +154,8 @@ export function parseArgs(argv: string[]): Parsed {
     if (!optionsEnd && arg === '--') {
       optionsEnd = true;
     } else if (optionsEnd || !arg.startsWith('-')) {
-      if (command !== undefined) throw new UsageError(`unexpected argument "${arg}"`);
-      command = arg;
+      if (parsed.mode === undefined) parsed.mode = arg;
+      else parsed.operands.push(arg);
     } else if (!VALUED.has(arg)) {
       throw new UsageError(`unknown option ${arg}`);
     } else if (i + 1 >= argv.length) {
@@ -150,8 +164,11 @@ export function parseArgs(argv: string[]): Parsed {
       setOption(parsed, arg, argv[++i]);
     }
   }
-  if (command === undefined) throw new UsageError('missing command: batch');
-  if (command !== 'batch') throw new UsageError(`unknown command "${command}" (the one command is batch)`);
+  const { mode, operands } = parsed;
+  if (mode === undefined) throw new UsageError('missing command (batch or call)');
+  if (mode !== 'batch' && mode !== 'call') throw new UsageError(`unknown command "${mode}" (batch or call)`);
+  if (mode === 'batch' && operands.length > 0) throw new UsageError(`batch takes no arguments, got "${operands[0]}"`);
+  if (mode === 'call' && (operands.length < 2 || operands.length > 3)) throw new UsageError('call needs FILE.py FUNC [ARGS_JSON]');
   return parsed;
 }
 
@@ -257,12 +274,13 @@ function emit(text: string): boolean {
   }
 }
 
-async function batch({ options, commands }: Parsed): Promise<number> {
+/** The instance of the options, or the exit status when it cannot be opened. */
+async function open({ options, commands }: Parsed): Promise<Reactor | number> {
   const hostFunctionsRaw: Record<string, unknown> = {};
   for (const [name, argv] of Object.entries(commands)) hostFunctionsRaw[name] = commandHostFunction(argv);
-  let reactor: Reactor;
   try {
-    reactor = await Reactor.load({
+    // What the guest prints goes to stderr in both modes: stdout carries only results.
+    return await Reactor.load({
       ...options, hostFunctionsRaw: hostFunctionsRaw as ReactorOptions['hostFunctionsRaw'], stdout: 'stderr', stderr: 'stderr',
     });
   } catch (error) {
@@ -271,6 +289,43 @@ async function batch({ options, commands }: Parsed): Promise<number> {
     process.stderr.write(`pyreactor-deno: ${usage ? '' : 'cannot start: '}${(error as Error).message}\n`);
     return usage ? EXIT_USAGE : EXIT_HOST;
   }
+}
+
+/** call FILE.py FUNC [ARGS_JSON]: the file as module <stem>, <stem>.FUNC's JSON value on stdout. */
+async function call(parsed: Parsed): Promise<number> {
+  const [file, func, args = '[]'] = parsed.operands;
+  let code: Uint8Array;
+  try {
+    code = await Deno.readFile(file);
+  } catch (error) {
+    process.stderr.write(`pyreactor-deno: cannot read ${file}: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const module = (file.split('/').at(-1) ?? file).replace(/\.py$/, '');
+  const reactor = await open(parsed);
+  if (typeof reactor === 'number') return reactor;
+  try {
+    let result = await reactor.call('register_module', module, code);
+    if (result.tag === 'ok') result = await reactor.call('apply_def', `${module}.${func}`, args);
+    if (result.tag === 'ok') {
+      process.stdout.write(`${result.text}\n`);
+      return 0;
+    }
+    const error = PythonError.fromText(result.text);
+    process.stderr.write(`${error.type}: ${error.message}\n${error.traceback ?? ''}`);
+    return EXIT_PYERR;
+  } catch (error) {
+    const e = error as PythonError;
+    process.stderr.write(`${e.type ?? 'HostError'}: ${e.message}\n`);
+    return EXIT_HOST;
+  } finally {
+    await reactor.close();
+  }
+}
+
+async function batch(parsed: Parsed): Promise<number> {
+  const reactor = await open(parsed);
+  if (typeof reactor === 'number') return reactor;
   try {
     for await (const line of readByteLines(process.stdin, { maxBytes: MAX_LINE_BYTES })) {
       let out: string;
@@ -309,7 +364,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pyreactor-deno ${VERSION} (Deno ${Deno.version.deno}, ABI version 2)\n`);
     return 0;
   }
-  return await batch(parsed);
+  return await (parsed.mode === 'call' ? call(parsed) : batch(parsed));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

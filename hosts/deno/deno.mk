@@ -18,8 +18,8 @@ deno-host: $(BUILD)/pyreactor-deno
 
 # Absolute paths, so that the launcher works from any directory. Deno may
 # use FFI (unscoped: Deno's pointer and callback calls refuse a scoped
-# --allow-ffi; FFI is every right of the process anyway, README.md), read the host's
-# sources, run the commands of --host-function (any executable: the user
+# --allow-ffi; FFI is every right of the process anyway, README.md), read
+# (the host's sources, call's FILE.py), run the commands of --host-function (any executable: the user
 # names them on the command line, the guest cannot), and read PATH (the
 # commands' lookup), NODE_V8_COVERAGE (node:child_process reads it) and
 # PYREACTOR_LIB (which the launcher sets). No V8 flag: guest code runs on
@@ -31,7 +31,7 @@ $(BUILD)/pyreactor-deno: $(BUILD)/libpyreactor.so hosts/deno/deno.mk $(DENO_HOST
 	  echo '# pyreactor-deno: written by hosts/deno/deno.mk (make deno-host); see hosts/deno/README.md.'; \
 	  echo "export PYREACTOR_LIB='$$lib'"; \
 	  echo "exec '$$deno' run --quiet --no-prompt --no-config --cached-only \\"; \
-	  echo "  --allow-ffi --allow-read='$$root/hosts' --allow-run \\"; \
+	  echo "  --allow-ffi --allow-read --allow-run \\"; \
 	  echo "  --allow-env=PYREACTOR_LIB,PATH,NODE_V8_COVERAGE \\"; \
 	  echo "  '$$root/hosts/deno/cli.ts' \"\$$@\""; \
 	} > $@.tmp

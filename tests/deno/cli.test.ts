@@ -9,7 +9,7 @@ const lines = (...requests: unknown[]) => requests.map((r) => JSON.stringify(r))
 Deno.test('cli: --help and --version', async () => {
   const help = await launch(['--help']);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^usage: pyreactor-deno \[OPTIONS\] batch/);
+  assert.match(help.stdout, /^usage: pyreactor-deno \[OPTIONS\] batch\n.*call FILE.py FUNC \[ARGS_JSON\]/);
   for (const flag of ['--dir', '--env', '--timeout-ms', '--memory-mb', '--stack-size-mb', '--host-function', '--version']) {
     assert.ok(help.stdout.includes(flag), flag);
   }
@@ -20,8 +20,11 @@ Deno.test('cli: --help and --version', async () => {
 
 Deno.test('cli: usage errors exit 2 and say why', async () => {
   const cases: [string[], RegExp][] = [
-    [[], /missing command: batch/],
+    [[], /missing command \(batch or call\)/],
     [['run'], /unknown command "run"/],
+    [['batch', 'extra'], /batch takes no arguments/],
+    [['call', 'f.py'], /call needs FILE.py FUNC \[ARGS_JSON\]/],
+    [['call', '/nonexistent-deno-ffi.py', 'f'], /cannot read \/nonexistent-deno-ffi.py/],
     [['batch', '--bogus'], /unknown option --bogus/],
     [['batch', '--timeout-ms'], /--timeout-ms needs a value/],
     [['batch', '--timeout-ms', '0'], /--timeout-ms takes a whole number from 1 to 2147483647, got "0"/],
@@ -98,4 +101,25 @@ Deno.test('cli: a grant that cannot be opened exits 3', async () => {
   const { code, stderr } = await launch(['batch', '--dir', '/nonexistent-deno-ffi:/x'], lines({ op: 'init' }));
   assert.equal(code, 3, stderr);
   assert.match(stderr, /cannot start/);
+});
+
+Deno.test('cli: call FILE.py FUNC [ARGS_JSON] prints the value alone; exit 1 for a Python error, 3 for a timeout', async () => {
+  const file = await Deno.makeTempFile({ prefix: 'deno_ffi_', suffix: '.py' });
+  try {
+    await Deno.writeTextFile(file, 'def main(a, b=2):\n    print("side")\n    return a * b * 10**20\n'
+      + 'def bad():\n    return 1/0\ndef spin():\n    while True:\n        pass\n');
+    const ok = await launch(['call', file, 'main', '[3]']);
+    assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, '600000000000000000000\n', 'side\n']);
+    const keywords = await launch(['--timeout-ms', '5000', 'call', file, 'main', '{"a": 1, "b": 1}', '--memory-mb', '100']);
+    assert.equal(keywords.stdout, '100000000000000000000\n');
+    const bad = await launch(['call', file, 'bad']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^ZeroDivisionError: division by zero\nTraceback/);
+    const spin = await launch(['call', file, 'spin', '--timeout-ms', '200']);
+    assert.equal(spin.code, 3);
+    assert.match(spin.stderr, /^Timeout: /);
+  } finally {
+    await Deno.remove(file);
+  }
 });
