@@ -111,12 +111,19 @@ class HostFunctions(unittest.TestCase):
         self.assertEqual(cm.exception.type, "TypeError")
 
     def test_ms_left_with_a_time_limit(self):
-        left = []
-        r = reactor(timeout_ms=5000, host_functions={"t": pyreactor.raw(lambda c: left.append(c.ms_left()) or "0")})
-        self.addCleanup(r.close)
+        left, kept = [], []
+
+        def t(call):
+            kept.append(call)
+            left.append(call.ms_left())
+            return "0"
+
+        r = reactor(timeout_ms=5000, host_functions={"t": pyreactor.raw(t)})
         r.register_def("via", CALL)
         r.apply_def("via", "t")
         self.assertTrue(0 < left[0] <= 5000, left)
+        r.close()
+        self.assertIsNone(kept[0].ms_left())  # kept past its call: no longer asks the library
 
     def test_reentry_into_the_same_instance_is_busy(self):
         inner = []

@@ -66,7 +66,7 @@ class HostCall:
 
     __slots__ = ("name", "args_json", "_lib", "_ctx")
 
-    def __init__(self, lib: _native.Library, ctx: int, name: str, args_json: str) -> None:
+    def __init__(self, lib: _native.Library, ctx: Optional[int], name: str, args_json: str) -> None:
         self.name = name
         self.args_json = args_json
         self._lib = lib
@@ -241,7 +241,11 @@ def _host_function(inst: _Instance, name: str, fn: HostFunction) -> Any:
 
     def reply(ctx: int, args_json: str) -> bytes:
         if isinstance(fn, raw):
-            text = fn.fn(HostCall(inst.lib, ctx, name, args_json))
+            call = HostCall(inst.lib, ctx, name, args_json)
+            try:
+                text = fn.fn(call)
+            finally:
+                call._ctx = None  # the context dies with the callback
             if isinstance(text, str):
                 return text.encode("utf-8", "surrogatepass")
             if isinstance(text, (bytes, bytearray)):
