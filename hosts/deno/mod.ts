@@ -25,18 +25,10 @@ const EMPTY = new Uint8Array(1);
 /** How long past timeoutMs a host function still pending is given up (see #hostCall). */
 const HOST_GRACE_MS = 25;
 
-type Checked = {
-  libPath?: string;
+/** The options as checked: grants as {path, readOnly}, stdin as bytes. */
+type Checked = Omit<ReactorOptions, 'preopens' | 'stdin'> & {
   preopens?: Record<string, { path: string; readOnly: boolean }>;
-  env?: Record<string, string>;
   stdin?: Uint8Array;
-  stdout?: OutputTarget;
-  stderr?: OutputTarget;
-  stackSizeMb?: number;
-  timeoutMs?: number;
-  memoryMb?: number;
-  hostFunctions?: Record<string, unknown>;
-  hostFunctionsRaw?: Record<string, unknown>;
 };
 
 function libPath(value: unknown, key: string): string {
