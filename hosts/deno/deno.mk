@@ -26,7 +26,7 @@ deno-host: $(BUILD)/pyreactor-deno
 # the library's own stack, not V8's.
 $(BUILD)/pyreactor-deno: $(BUILD)/libpyreactor.so hosts/deno/deno.mk $(DENO_HOST_SRC) | node_modules/.package-lock.json
 	@mkdir -p $(@D)
-	@root=$$(pwd -P); lib=$$(readlink -f $(BUILD)/libpyreactor.so); deno=$$(readlink -f $(DENO_BIN)); \
+	@root='$(abspath .)'; lib='$(abspath $(BUILD)/libpyreactor.so)'; deno=$$(readlink -f $(DENO_BIN)); \
 	{ echo '#!/bin/sh'; \
 	  echo '# pyreactor-deno: written by hosts/deno/deno.mk (make deno-host); see hosts/deno/README.md.'; \
 	  echo "export PYREACTOR_LIB='$$lib'"; \
