@@ -4,9 +4,10 @@
 # Checks the tarball's contents and package.json, installs it into an empty
 # temporary directory outside the repository (`npm install --offline`: the
 # package has no dependencies, so a local tarball installs without the
-# network), and there imports it by its name: under Node (`Reactor`,
-# `ProcessReactor` from "python-wasi-reactor/process", the CLI through its
-# bin) and under Deno with an `npm:` specifier, resolved from that
+# network), and there imports it by its name, without naming the module
+# (the host finds python-reactor.wasm beside its files): under Node
+# (`Reactor`, `ProcessReactor` from "python-wasi-reactor/process", the CLI's
+# batch and call through its bin) and under Deno with an `npm:` specifier, resolved from that
 # node_modules (`--node-modules-dir=manual`; without it, or a package.json
 # beside the script, Deno would ask the registry). Nothing run there names a
 # path into this repository. Ends with "npm: N passed, N failed".
@@ -69,7 +70,7 @@ cat > node-reactor.mjs <<'EOF'
 import { Reactor, PythonError } from "python-wasi-reactor";
 const here = new URL(".", import.meta.url).href;
 if (!import.meta.resolve("python-wasi-reactor").startsWith(here)) throw new Error("resolved outside: " + import.meta.resolve("python-wasi-reactor"));
-const r = await Reactor.load({ wasm: new URL("./python-reactor.wasm", import.meta.resolve("python-wasi-reactor")) });
+const r = await Reactor.load(); // the module next to reactor.mjs, in the package
 await r.registerDef("add", "def add(x, y=10):\n    return x + y\n");
 const a = await r.applyDef("add", [1, 2]), b = await r.applyDef("add", { x: 1 });
 let type;
@@ -82,9 +83,7 @@ check "node: Reactor from \"python-wasi-reactor\" applies a def (got: $out)" tes
 
 cat > node-process.mjs <<'EOF'
 import { ProcessReactor } from "python-wasi-reactor/process";
-import { fileURLToPath } from "node:url";
-const wasm = fileURLToPath(new URL("./python-reactor.wasm", import.meta.resolve("python-wasi-reactor")));
-const r = await ProcessReactor.load({ spare: false, wasm });
+const r = await ProcessReactor.load({ spare: false });
 await r.registerLambda("sq", "lambda x: x * x");
 console.log(await r.applyLambda("sq", [12]));
 await r.close();
@@ -92,16 +91,33 @@ EOF
 out=$(node node-process.mjs 2>&1)
 check "node: ProcessReactor from \"python-wasi-reactor/process\" (got: $out)" test "$out" = 144
 
+cat > node-guest.mjs <<'EOF'
+import { readFile } from "node:fs/promises";
+import { Guest } from "python-wasi-reactor/guest";
+const bytes = await readFile(new URL(import.meta.resolve("python-wasi-reactor/python-reactor.wasm")));
+const guest = await Guest.create(await WebAssembly.compile(bytes));
+guest.call("register_lambda", "sq", "lambda x: x * x");
+console.log(guest.call("apply_lambda", "sq", "[12]").text);
+guest.close();
+EOF
+out=$(node node-guest.mjs 2>&1)
+check "node: the in-thread Guest from \"python-wasi-reactor/guest\", the module from \"python-wasi-reactor/python-reactor.wasm\" (got: $out)" \
+  test "$out" = 144
+
 out=$(printf '%s\n' '{"op":"register_lambda","name":"sq","code":"lambda x: x*x"}' \
-        '{"op":"apply_lambda","name":"sq","args":[12]}' |
-      node_modules/.bin/python-wasi-reactor batch --wasm node_modules/python-wasi-reactor/python-reactor.wasm 2>&1)
+        '{"op":"apply_lambda","name":"sq","args":[12]}' | node_modules/.bin/python-wasi-reactor batch 2>&1)
 check "the bin python-wasi-reactor batch (got: $(tr '\n' ' ' <<<"$out"))" \
   test "$out" = $'{"tag":"ok","value":"sq"}\n{"tag":"ok","value":144}'
+
+printf 'def main(a, b):\n    print("hi")\n    return a * b\n' > mul.py
+out=$(node_modules/.bin/python-wasi-reactor call mul.py main '[6, 7]' 2>err.txt)
+check "the bin python-wasi-reactor call: the value on stdout, the print on stderr (got: $out, $(cat err.txt))" \
+  test "$out" = 42 -a "$(cat err.txt)" = hi
 
 # ---------------------------------------------------------------- deno --
 cat > deno-only/deno-reactor.mjs <<'EOF'
 import { Reactor } from "npm:python-wasi-reactor@0.1.0";
-const r = await Reactor.load({ wasm: new URL("./python-reactor.wasm", import.meta.resolve("npm:python-wasi-reactor@0.1.0")) });
+const r = await Reactor.load();
 await r.registerDef("add", "def add(x, y=10):\n    return x + y\n");
 console.log(await r.applyDef("add", [1, 2]));
 await r.close();
@@ -116,9 +132,7 @@ check "deno: Reactor from \"npm:python-wasi-reactor@0.1.0\", node_modules only, 
 
 cat > deno-process.mjs <<'EOF'
 import { ProcessReactor } from "npm:python-wasi-reactor@0.1.0/process";
-import { fileURLToPath } from "node:url";
-const wasm = fileURLToPath(new URL("./python-reactor.wasm", import.meta.resolve("npm:python-wasi-reactor@0.1.0")));
-const r = await ProcessReactor.load({ spare: false, timeoutMs: 20000, wasm });
+const r = await ProcessReactor.load({ spare: false, timeoutMs: 20000 });
 await r.registerLambda("sq", "lambda x: x * x");
 console.log(await r.applyLambda("sq", [12]));
 await r.close();
