@@ -23,7 +23,7 @@ FUZZ_CC ?= clang-19
 FUZZ_SECONDS ?= 600
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(filter-out -O2 -g,$(NATIVE_CFLAGS)) -g -O1 $(FUZZ_SAN)
-FUZZ_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_OBJ := $(patsubst hosts/native/%.c,$(FUZZ_DIR)/obj/%.o,$(NATIVE_LIB_SRC) $(NATIVE_TESTING_SRC))
 FUZZ_LIB := $(FUZZ_DIR)/libpyreactor-fuzz.a
 FUZZ_BINS := $(FUZZ_DIR)/fuzz_api $(FUZZ_DIR)/fuzz_wasi
 

@@ -38,6 +38,7 @@ suite native-wasi $T/test_wasi
 suite native-json $T/test_json
 suite native-cli tests/native/test_cli.sh build/pyreactor
 suite native-split tests/native/test_split.sh
+suite native-exports tests/native/test_exports.sh
 suite native-asan tests/native/run-asan.sh
 
 echo "$total_pass passed, $total_fail failed"
