@@ -21,7 +21,7 @@ class Sinks(unittest.TestCase):
 
     def test_one_sink_only(self):
         out = []
-        with reactor(stdout=out.append) as r:
+        with reactor(stdout=out.append, stderr=pyreactor.DISCARD) as r:
             r.run(PRINT_BOTH)
         self.assertEqual(b"".join(out), b"to out\n")
 

@@ -61,7 +61,7 @@ class Threads(unittest.TestCase):
                 r.register_def("busy", LOOP)
                 barrier.wait()
                 start = time.monotonic()
-                r.apply_def("busy", 0.4)
+                r.apply_def("busy", 1.0)  # long against a thread's start skew on a loaded machine
                 spans[i] = (start, time.monotonic())
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
@@ -69,7 +69,7 @@ class Threads(unittest.TestCase):
             t.start()
         for t in threads:
             t.join()
-        # serialized calls would not overlap: each takes at least 0.4 s
+        # serialized calls would not overlap: each takes at least 1 s
         self.assertLess(max(s for s, _ in spans.values()), min(e for _, e in spans.values()))
 
     def test_one_instance_two_threads_is_refused(self):
