@@ -26,13 +26,64 @@
 ** - pyreactor_take_result hands the result text over: the caller frees it
 **   with pyreactor_free (never with free() of another allocator).
 **
+** - pyreactor_output's text (capture on) belongs to the instance the same
+**   way, until the next call.
+**
 ** ------------------------------------------------------------- threads --
 ** - Several instances may live in one process.
 ** - One instance is used by one thread at a time: the caller serializes.
 **   Different instances may run on different threads at the same time.
+** - A caller that does not serialize gets an error, never a crash: every
+**   function that changes an instance (the calls, pyreactor_reset,
+**   _close, _set_timeout, _set_capture) takes it atomically, and one that
+**   finds it taken by another thread returns PYREACTOR_MISUSE at once and
+**   changes nothing in it, not even its last result (that belongs to the
+**   call that holds the instance, so the loser has no error object: think
+**   of it as type "Busy"). The getters (pyreactor_result, ...) are not
+**   guarded: read them on the thread that made the call, before another.
 ** - Calling into an instance from inside one of its own sink callbacks or
-**   host functions is refused with PYREACTOR_MISUSE; calling a different
-**   instance is fine. Callbacks run on the thread that made the call.
+**   host functions is refused with PYREACTOR_MISUSE (an error of type
+**   "Misuse" from a sink, "Busy" from a host function); calling a
+**   different instance is fine. Callbacks run on the thread that made the
+**   call.
+**
+** --------------------------------------------------------------- output --
+** What the guest writes to its stdout and stderr goes, per stream, to the
+** sink given in pyreactor_options, or with no sink (NULL, the default) to
+** the host process's stderr (fd 2), never to its stdout: the same default
+** as every host of the project. pyreactor_sink_discard drops it. With
+** capture on (pyreactor_set_capture, or capture_output), each call keeps
+** what it wrote instead, for pyreactor_output after it: no need to
+** serialize calls across instances to tell whose output is whose.
+**
+** ------------------------------------------------- process-wide effects --
+** - Signal handlers, installed once per process on first use and kept:
+**   SIGSEGV and SIGBUS (SA_SIGINFO | SA_ONSTACK) turn faults inside an
+**   instance's guest memory or stack guard into traps and chain every
+**   other fault to the handler found at installation (or the default
+**   action): an embedder installing its own later must chain to ours.
+**   SIGRTMIN+4 (SA_SIGINFO | SA_ONSTACK, no SA_RESTART), on the first call
+**   with a time limit, for the call's timer; the same signal from any
+**   other sender is chained to the handler found at installation.
+** - Signal masks: the three signals above must reach the calling thread
+**   while guest code runs (a blocked SIGSEGV ends the process instead of
+**   trapping; a blocked timer signal never ends a runaway call). Each
+**   call unblocks them on the calling thread and restores the thread's
+**   mask before returning, so any thread may call, including one that
+**   blocks all signals; sinks and host functions run with them unblocked.
+** - Signal stacks: a thread that has no sigaltstack gets one on its first
+**   call (64 KiB, or 4 x SIGSTKSZ if larger), freed when the thread ends;
+**   a thread that has one keeps its own.
+** - Address space per instance: 8 GiB reserved (PROT_NONE, no memory
+**   committed) around guest memory, so out-of-bounds accesses fault, plus
+**   the native stack for guest code (stack_size, 64 MiB by default, + a
+**   1 MiB guard), committed only as used.
+** - One sealed memfd per process holds the guest's initial memory, mapped
+**   copy-on-write by every instance.
+** - A POSIX timer per call with a time limit, deleted when it returns.
+** - The host's fd 2 is written to (never read or closed) for guest output
+**   without a sink and for replay warnings; SIGPIPE is blocked around
+**   those writes, so a closed stderr pipe costs the text, not the process.
 **
 ** --------------------------------------------------------------- traps --
 ** A trap inside the guest (out-of-bounds access, stack exhaustion, an
@@ -44,6 +95,21 @@
 ** trapped. A call past its time limit (timeout_ms) is treated the same way,
 ** with PYREACTOR_TIMEOUT and type "Timeout". pyreactor_rebuilds counts the
 ** rebuilds.
+**
+** The replay is bounded, so that a trapping call answers in time even when
+** registrations now misbehave (a module body that loops only after some
+** date). With a time limit, each registration is replayed with three times
+** the time it took when it was made plus 100 ms, or with the call's limit when
+** that is more and the replay budget lasts: twice the call's limit, spent
+** only by replays that fail. A registration that fails, traps or runs out
+** of time on replay is dropped (later calls to its name:
+** "NotRegistered"), counted by pyreactor_replay_failures, and reported by
+** one line on the stderr sink (fd 2 by default, even with capture on):
+** "pyreactor: replaying OP NAME after a trap trapped (ERROR); dropped" or
+** "... failed: ERROR; dropped". A trapping call thus returns within about
+** its own time + 2 x the limit + (3 x their first time + 100 ms) for each
+** further registration that fails + the rebuilds. Without a limit,
+** replays have none.
 **
 ** --------------------------------------------------------------- grants --
 ** Nothing is visible to the guest unless granted in pyreactor_options: no
@@ -88,7 +154,8 @@ const char *pyreactor_errstr(int code);
 /* ---------------------------------------------------------- options -- */
 typedef struct pyreactor pyreactor;
 
-/* Receives what the guest writes to stdout or stderr. Called during a call,
+/* Receives what the guest writes to stdout or stderr (not while capture is
+** on: see pyreactor_set_capture). Called during a call,
 ** on the calling thread, on the instance's own stack (at least 256 KiB of it
 ** left); `data` is only valid during the callback. It must not longjmp out
 ** and must not call into the same instance (PYREACTOR_MISUSE). */
@@ -123,8 +190,8 @@ typedef struct pyreactor_options {
   size_t n_dirs;
   const char *const *env;    /* "NAME=VALUE" strings, n_env of them */
   size_t n_env;
-  pyreactor_sink stdout_sink; /* NULL: guest stdout is discarded */
-  pyreactor_sink stderr_sink; /* NULL: guest stderr is discarded */
+  pyreactor_sink stdout_sink; /* NULL: to the host's fd 2 (its stderr); */
+  pyreactor_sink stderr_sink; /*   pyreactor_sink_discard: dropped */
   void *sink_user;            /* passed to both sinks */
   const char *stdin_data;     /* what the guest reads on stdin (copied); */
   size_t stdin_len;           /*   NULL/0: stdin is empty */
@@ -135,9 +202,17 @@ typedef struct pyreactor_options {
                               ** included; 0 = none */
   const pyreactor_host_function *host_functions; /* n_host_functions of */
   size_t n_host_functions;    /* them; none: every name is NoSuchHostFunction */
+  int capture_output;         /* non-zero: capture on from the first call
+                              ** (see pyreactor_set_capture) */
+  size_t capture_limit;       /* what one call keeps per stream, in bytes;
+                              ** 0 = 16 MiB; the rest is dropped */
 } pyreactor_options;
 
 void pyreactor_options_init(pyreactor_options *opts);
+
+/* A sink that drops everything: set it as stdout_sink and/or stderr_sink
+** to discard that stream (NULL sends it to the host's fd 2). */
+void pyreactor_sink_discard(void *user, const char *data, size_t len);
 
 /* --------------------------------------------------------- lifetime -- */
 
@@ -288,6 +363,32 @@ int pyreactor_reply_error(pyreactor_call_ctx *call, const char *type, const char
 ** the call has no limit (or `call` is NULL or finished), 0 once it passed. */
 long pyreactor_call_ms_left(const pyreactor_call_ctx *call);
 
+/* ----------------------------------------------------- per-call output -- */
+/* Capture: on (non-zero), from the next call on, what the guest writes to
+** stdout and stderr during each call is kept for that call instead of
+** going to the sinks (or fd 2); 0: back to the sinks. The initial state is
+** pyreactor_options.capture_output. PYREACTOR_OK, or PYREACTOR_MISUSE
+** (nothing changed) for NULL, from inside a sink or host function of the
+** same instance, or while another thread's call holds it. Output of
+** registrations replayed after a trap is not the call's: it goes to the
+** sinks (or fd 2) whatever the capture. */
+int pyreactor_set_capture(pyreactor *p, int on);
+
+/* What the last call wrote to stream 1 (stdout) or 2 (stderr) while
+** capture was on: NUL-terminated (the guest may write NULs too: *len, if
+** len != NULL, gets the whole length), at most capture_limit bytes. Owned
+** by the instance like pyreactor_result: valid until the next call on it
+** (any function taking it but the getters) or pyreactor_close. "" when the
+** call wrote nothing there or capture was off; still there after a call
+** that trapped or timed out (up to the trap). NULL (and *len 0) for
+** another stream value or a NULL instance. */
+const char *pyreactor_output(pyreactor *p, int stream, size_t *len);
+
+/* 1 if the last call wrote more than capture_limit bytes to that stream
+** (or more than the host could allocate), so that the rest was dropped;
+** 0 otherwise, also for another stream value. */
+int pyreactor_output_truncated(pyreactor *p, int stream);
+
 /* ---------------------------------------------------------- results -- */
 /* The result text of the last call: for OK the JSON value exactly as the
 ** guest produced it (big integers intact), for every other code the JSON
@@ -309,10 +410,8 @@ const char *pyreactor_errmsg(pyreactor *p);
 
 /* Fields of the last call's error object, decoded from JSON (owned by the
 ** instance). NULL when the last call succeeded or the field is absent. The
-** type is the Python exception class name ("ZeroDivisionError"), one of the
-** ABI's kinds ("NotRegistered", ...), a host kind ("Trap", "MemoryError",
-** "Misuse", "Busy", "InvalidResult", "Timeout", "NoSuchHostFunction",
-** "HostError"), or the type a host function replied with. */
+** type is one of the kinds below, a Python exception class name
+** ("ZeroDivisionError"), or the type a host function replied with. */
 const char *pyreactor_error_type(pyreactor *p);
 const char *pyreactor_error_message(pyreactor *p);
 const char *pyreactor_error_traceback(pyreactor *p);
@@ -324,6 +423,44 @@ unsigned long pyreactor_replay_failures(const pyreactor *p);
 
 /* The ABI version of the guest (2). */
 int pyreactor_abi_version(void);
+
+/* ------------------------------------------------------ error kinds -- */
+/* Every error `type` this library or its guest gives of its own (ABI.md,
+** "Error kinds"), with the result code it comes with. Besides these, a
+** type is a Python exception class name (from PYREACTOR_ERR) or a type a
+** host function replied with. */
+/* The guest's kinds (PYREACTOR_ERR): */
+#define PYREACTOR_TYPE_NOT_REGISTERED "NotRegistered" /* no lambda/def/module of that name */
+#define PYREACTOR_TYPE_INVALID_NAME "InvalidName"     /* empty, not UTF-8, or with a NUL */
+#define PYREACTOR_TYPE_INVALID_ARGS "InvalidArgs"     /* not a UTF-8 JSON array or object;
+                                                      ** also a host function's args */
+#define PYREACTOR_TYPE_INVALID_INPUT "InvalidInput"   /* code that is not UTF-8 */
+#define PYREACTOR_TYPE_NOT_CALLABLE "NotCallable"     /* a lambda or def that is not callable */
+#define PYREACTOR_TYPE_ENCODE_ERROR "EncodeError"     /* a value JSON cannot carry */
+#define PYREACTOR_TYPE_BUSY "Busy"                    /* re-entry from a host function
+                                                      ** (PYREACTOR_MISUSE) */
+#define PYREACTOR_TYPE_INIT_ERROR "InitError"         /* Python could not start */
+#define PYREACTOR_TYPE_INTERNAL_ERROR "InternalError" /* a guest bug; the instance works */
+/* The host's kinds: */
+#define PYREACTOR_TYPE_TRAP "Trap"                    /* PYREACTOR_TRAP; PYREACTOR_CANTOPEN
+                                                      ** when a guest could not be made */
+#define PYREACTOR_TYPE_TIMEOUT "Timeout"              /* PYREACTOR_TIMEOUT; also a host
+                                                      ** function's reply past the limit */
+#define PYREACTOR_TYPE_MEMORY_LIMIT "MemoryLimit"     /* PYREACTOR_TRAP at the memory cap */
+#define PYREACTOR_TYPE_HOST_ERROR "HostError"         /* a host function failed; or
+                                                      ** PYREACTOR_CANTOPEN (a grant) */
+#define PYREACTOR_TYPE_NO_SUCH_HOST_FUNCTION "NoSuchHostFunction"
+#define PYREACTOR_TYPE_INVALID_REQUEST "InvalidRequest" /* batch: a line that is no request */
+#define PYREACTOR_TYPE_INVALID_RESULT "InvalidResult" /* PYREACTOR_ABI */
+#define PYREACTOR_TYPE_MISUSE "Misuse"                /* PYREACTOR_MISUSE */
+/* Python's own, which the host gives too, for PYREACTOR_NOMEM: */
+#define PYREACTOR_TYPE_MEMORY_ERROR "MemoryError"
+
+/* ---------------------------------------------------------- version -- */
+#define PYREACTOR_VERSION "0.1.0"
+#define PYREACTOR_VERSION_NUMBER 1000 /* major * 1000000 + minor * 1000 + patch */
+/* PYREACTOR_VERSION of the library linked in (the header may differ). */
+const char *pyreactor_libversion(void);
 
 #if defined(PYREACTOR_BUILD) && defined(__GNUC__)
 #pragma GCC visibility pop

@@ -41,6 +41,7 @@ run vectors-batch node tests/js/run-vectors.mjs --name native-asan --vectors tes
 run vectors-api $A/test_vectors_api ../shared/vectors tests/vectors "${V2[@]}"
 run hostile node tests/js/run-vectors.mjs --name native-asan-hostile --no-shared --vectors tests/hostile -- $A/pyreactor batch --timeout-ms 20000 --memory-mb 512
 run api $A/test_api
+run calls $A/test_calls
 run host-functions $A/test_host_functions
 run sandbox $A/test_sandbox tests/sandbox/probes
 run traps $A/test_traps

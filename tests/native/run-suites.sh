@@ -31,6 +31,7 @@ suite native-vectors-batch node tests/js/run-vectors.mjs --name native --vectors
 suite native-vectors-api $T/test_vectors_api ../shared/vectors tests/vectors "${V2[@]}"
 suite native-hostile node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-api $T/test_api
+suite native-calls $T/test_calls
 suite native-host-functions $T/test_host_functions
 suite native-sandbox $T/test_sandbox tests/sandbox/probes
 suite native-traps $T/test_traps

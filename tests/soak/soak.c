@@ -550,6 +550,10 @@ static bool open_instance(worker *w)
 {
   pyreactor_options o;
   pyreactor_options_init(&o);
+  /* Guest output would go to our fd 2 by default; the soak checks results
+  ** and memory only, and a million applies must not flood the log. */
+  o.stdout_sink = pyreactor_sink_discard;
+  o.stderr_sink = pyreactor_sink_discard;
   if (w->recovery)
     o.timeout_ms = BASE_TIMEOUT_MS;
   int rc = pyreactor_open(&o, &w->p);

@@ -48,12 +48,17 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
     text_len = 2;
   }
   pyr_outcome out;
+  uint64_t start = op_is_registration(op) ? pyr_now_ns() : 0;
+  p->capturing = p->capture; /* this call's output only, not the replay's */
   pyr_run(p, op, name, name_len, text, text_len, &out);
-  if (out.code == PYREACTOR_OK && op_is_registration(op) &&
-      pyr_log_append(p, op, name, name_len, op_has_text(op) ? text : NULL, text_len) != PYREACTOR_OK) {
-    free(out.text);
-    pyr_result_error(p, PYREACTOR_NOMEM, "MemoryError", "out of memory recording the registration");
-    return PYREACTOR_NOMEM;
+  p->capturing = false;
+  if (out.code == PYREACTOR_OK && op_is_registration(op)) {
+    if (pyr_log_append(p, op, name, name_len, op_has_text(op) ? text : NULL, text_len) != PYREACTOR_OK) {
+      free(out.text);
+      pyr_result_error(p, PYREACTOR_NOMEM, "MemoryError", "out of memory recording the registration");
+      return PYREACTOR_NOMEM;
+    }
+    p->log[p->n_log - 1].ns = pyr_now_ns() - start; /* the replay's measure of it */
   }
   if (out.code == PYREACTOR_TRAP || out.code == PYREACTOR_TIMEOUT || out.code == PYREACTOR_ABI) {
     /* The guest can no longer be trusted: rebuild now. The caller sees this
@@ -69,22 +74,14 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
 int pyreactor_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
                    const char *text, size_t text_len)
 {
-  if (p == NULL)
-    return PYREACTOR_MISUSE;
-  if (p->in_host_fn) {
-    /* The guest's own answer to an export called during host.call. */
-    pyr_result_error(p, PYREACTOR_MISUSE, "Busy",
-                     "the instance is busy (called from one of its own host functions)");
-    return PYREACTOR_MISUSE;
-  }
-  if (p->busy)
-    return misuse(p, "the instance is busy (called from one of its own sinks)");
-  int rc = check_call(p, op, name, name_len, text, text_len);
+  int rc = pyr_enter(p, true);
   if (rc != PYREACTOR_OK)
     return rc;
-  p->busy = true;
-  rc = call_locked(p, op, name, name_len, text, text_len);
-  p->busy = false;
+  pyr_output_clear(p);
+  rc = check_call(p, op, name, name_len, text, text_len);
+  if (rc == PYREACTOR_OK)
+    rc = call_locked(p, op, name, name_len, text, text_len);
+  pyr_leave(p);
   return rc;
 }
 

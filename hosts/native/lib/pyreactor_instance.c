@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A pre-initialized (wizer) build of the guest has no _initialize: bind it
@@ -134,6 +135,13 @@ int pyr_renew_guest(pyreactor *p)
   return pyr_create_guest(p);
 }
 
+uint64_t pyr_now_ns(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* ------------------------------------------------------------- options -- */
 
 void pyreactor_options_init(pyreactor_options *opts)
@@ -244,9 +252,7 @@ static int copy_options(pyreactor *p, const pyreactor_options *o)
   p->wcfg.n_grants = p->n_grants;
   p->wcfg.stdin_data = p->stdin_data;
   p->wcfg.stdin_len = o->stdin_len;
-  p->wcfg.out = o->stdout_sink;
-  p->wcfg.err = o->stderr_sink;
-  p->wcfg.sink_user = o->sink_user;
+  pyr_output_config(p, o);
   uint64_t pages = o->memory_limit == 0 ? 65536 : o->memory_limit / WASM_PAGE;
   p->env.max_pages = (uint32_t)(pages > 65536 ? 65536 : pages);
   p->memory_limit = o->memory_limit;
@@ -287,7 +293,7 @@ int pyreactor_close(pyreactor *p)
 {
   if (p == NULL)
     return PYREACTOR_OK;
-  if (p->busy)
+  if (pyr_enter(p, false) != PYREACTOR_OK)
     return PYREACTOR_MISUSE;
   if (p->live)
     pyr_destroy_guest(p);
@@ -302,26 +308,29 @@ int pyreactor_close(pyreactor *p)
   pyr_host_functions_free(p);
   pyr_log_free(p);
   pyr_result_clear(p);
+  pyr_output_free(p);
   free(p);
   return PYREACTOR_OK;
 }
 
 int pyreactor_reset(pyreactor *p)
 {
-  if (p == NULL || p->busy)
+  if (pyr_enter(p, false) != PYREACTOR_OK)
     return PYREACTOR_MISUSE;
   pyr_log_free(p);
   int rc = pyr_renew_guest(p);
   if (rc == PYREACTOR_OK)
     pyr_result_set(p, PYREACTOR_OK, NULL, 0);
+  pyr_leave(p);
   return rc;
 }
 
 int pyreactor_set_timeout(pyreactor *p, unsigned timeout_ms)
 {
-  if (p == NULL || p->busy)
+  if (pyr_enter(p, false) != PYREACTOR_OK)
     return PYREACTOR_MISUSE;
   p->env.timeout_ms = timeout_ms;
+  pyr_leave(p);
   return PYREACTOR_OK;
 }
 
@@ -338,4 +347,9 @@ unsigned long pyreactor_replay_failures(const pyreactor *p)
 int pyreactor_abi_version(void)
 {
   return 2;
+}
+
+const char *pyreactor_libversion(void)
+{
+  return PYREACTOR_VERSION;
 }

@@ -6,6 +6,7 @@
 
 #include "pyreactor.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ typedef struct reg_entry {
   size_t name_len;
   char *code; /* NULL for unregister_* */
   size_t code_len;
+  uint64_t ns; /* what it took when it was made: bounds its replay */
 } reg_entry;
 
 /* One exposed host function (pyreactor_options.host_functions, copied). */
@@ -56,6 +58,13 @@ struct pyreactor_call_ctx {
   size_t args_cap;
 };
 
+/* What one call wrote to one stream, with capture on. */
+typedef struct pyr_capture {
+  char *data; /* NUL-terminated when len > 0 */
+  size_t len, cap;
+  bool truncated;
+} pyr_capture;
+
 struct pyreactor {
   Z_python_reactor_instance_t guest; /* generated layout; zeroed when not live */
   struct Z_host_instance_t host;
@@ -63,7 +72,8 @@ struct pyreactor {
   guest_stack stack;
   guest_env env;
   bool live; /* instantiated, _initialize done */
-  bool busy; /* inside a call: re-entry from a sink is refused */
+  _Atomic uintptr_t owner; /* 0, or the token of the thread in a call
+                           ** (pyreactor_guard.c) */
   bool in_host_fn; /* inside a host function: re-entry is refused as Busy */
 
   /* What every (re)built guest gets, copied from pyreactor_options. */
@@ -84,6 +94,15 @@ struct pyreactor {
   reg_entry *log;
   size_t n_log, cap_log;
 
+  /* Guest output (pyreactor_output.c): the embedder's sinks (NULL: fd 2),
+  ** and what the current or last call wrote, per stream, with capture on. */
+  pyreactor_sink stdout_sink, stderr_sink;
+  void *sink_user;
+  bool capture;    /* pyreactor_set_capture's state */
+  bool capturing;  /* the call in progress keeps its output */
+  size_t capture_limit;
+  pyr_capture captured[2]; /* stdout, stderr */
+
   /* The last call's outcome; text is NUL-terminated, owned here. */
   int code;
   char *text;
@@ -95,7 +114,21 @@ struct pyreactor {
   unsigned long rebuilds, replay_failures;
 };
 
+/* pyreactor_guard.c: takes p for one call (PYREACTOR_OK) or refuses
+** (PYREACTOR_MISUSE). Refused re-entry from p's own sink or host function
+** sets p's result when `report`; another thread's call is never touched. */
+int pyr_enter(pyreactor *p, bool report);
+void pyr_leave(pyreactor *p);
+
+/* pyreactor_output.c */
+void pyr_output_config(pyreactor *p, const pyreactor_options *o);
+void pyr_output_clear(pyreactor *p); /* at the start of every call */
+void pyr_output_free(pyreactor *p);
+/* A line of the host's own (replay warnings) on the stderr sink or fd 2. */
+void pyr_warn(pyreactor *p, const char *text);
+
 /* pyreactor_instance.c */
+uint64_t pyr_now_ns(void); /* CLOCK_MONOTONIC */
 int pyr_create_guest(pyreactor *p);
 void pyr_destroy_guest(pyreactor *p);
 /* Discards the guest, if any, and its stack's pages, for a fresh one

@@ -8,9 +8,12 @@
 ** embedder's choice. Each instance therefore owns a lazily committed stack
 ** (64 MiB by default) with a guard region, and guest code runs there
 ** (a stack switch on the calling thread, so thread locals and callbacks
-** still see the caller's thread; no signal mask is saved, which would cost
-** system calls on every call). Deep recursion then traps cleanly either
+** still see the caller's thread; the switch saves no signal mask, which
+** would cost system calls). Deep recursion then traps cleanly either
 ** way: the guest's stack underflows (out of bounds) or ours hits its guard.
+** Whatever the caller's signal mask, guest_call unblocks the signals it
+** needs (SIGSEGV, SIGBUS, GUEST_TIMEOUT_SIGNAL) for the call and restores
+** the mask after it (see unblock_guest_signals for when the mask is read).
 **
 ** A trap is a siglongjmp to the point where guest_call entered the guest:
 ** from wasm_rt_trap (unreachable, bad indirect call, divide by zero...), from

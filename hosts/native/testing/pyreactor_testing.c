@@ -53,10 +53,8 @@ static void run_raw(void *arg)
   guest_wasm_leave();
 }
 
-static int raw(pyreactor *p, raw_call *r)
+static int raw_locked(pyreactor *p, raw_call *r)
 {
-  if (p == NULL || p->busy)
-    return PYREACTOR_MISUSE;
   if (!p->live && pyr_rebuild(p) != PYREACTOR_OK)
     return p->code;
   int trap = guest_call(&p->env, run_raw, r);
@@ -71,6 +69,15 @@ static int raw(pyreactor *p, raw_call *r)
   pyr_rebuild(p);
   pyr_result_set(p, code, text, len);
   return code;
+}
+
+static int raw(pyreactor *p, raw_call *r)
+{
+  if (pyr_enter(p, false) != PYREACTOR_OK)
+    return PYREACTOR_MISUSE;
+  int rc = raw_locked(p, r);
+  pyr_leave(p);
+  return rc;
 }
 
 int pyreactor_testing_raw_export(pyreactor *p, const char *name, const uint32_t *args,
