@@ -13,6 +13,7 @@ import {
   stringAt, type Library,
 } from './ffi.ts';
 import { CLOSE, DONE, PENDING, REPLIED, type WaiterInit } from './waiter-cells.ts';
+import { Worker } from 'node:worker_threads';
 import type { OutputTarget, ReactorOptions } from './types.ts';
 
 export { OPS, PythonError };
@@ -278,7 +279,7 @@ export class Reactor extends ReactorCalls {
       Atomics.store(this.#cell, 0, CLOSE);
       Atomics.notify(this.#cell, 0);
     }
-    this.#waiter?.postMessage('close');
+    this.#waiter?.terminate();
     this.#waiter = null;
   }
 
@@ -334,18 +335,15 @@ export class Reactor extends ReactorCalls {
     const main = Deno.UnsafeCallback.threadSafe(HOST_FN, (call, name, args, len) => this.#hostCall(call, name, args, len));
     main.unref();
     this.#callbacks.push(main);
-    const worker = new Worker(new URL('./waiter.ts', import.meta.url), { type: 'module' });
+    const init: WaiterInit = { buffer, main: address(main.pointer) };
+    const worker = new Worker(new URL('./waiter.ts', import.meta.url), { workerData: init });
     this.#waiter = worker;
     this.#waiterPointer = await new Promise<bigint>((resolve, reject) => {
-      worker.onmessage = (event) => resolve(BigInt(event.data));
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new Error(`Reactor: the host-function waiter did not start: ${event.message}`));
-      };
-      const init: WaiterInit = { buffer, main: address(main.pointer) };
-      worker.postMessage(init);
+      worker.once('message', resolve);
+      worker.once('error', (error) => reject(new Error(`Reactor: the host-function waiter did not start: ${error.message}`)));
     });
-    worker.onmessage = null;
+    worker.removeAllListeners('error');
+    worker.unref(); // an idle reactor does not keep the process alive (a call in flight does)
   }
 
   /**

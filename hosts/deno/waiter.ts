@@ -15,14 +15,18 @@
 // thread cannot do that waiting itself: it would block its own event loop,
 // which the async function needs.
 
-/// <reference lib="deno.worker" />
+//
+// A node:worker_threads worker (Deno's own Worker cannot be unref'd, and
+// would keep the process alive while the reactor is idle).
 
+import { parentPort, workerData } from 'node:worker_threads';
 import { HOST_FN } from './ffi.ts';
 import { CLOSE, DONE, IDLE, type WaiterInit } from './waiter-cells.ts';
 
-self.onmessage = (event: MessageEvent<WaiterInit>) => {
-  const state = new Int32Array(event.data.buffer, 0, 1);
-  const main = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(event.data.main)!, HOST_FN);
+{
+  const init = workerData as WaiterInit;
+  const state = new Int32Array(init.buffer, 0, 1);
+  const main = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(init.main)!, HOST_FN);
   const callback = Deno.UnsafeCallback.threadSafe(HOST_FN, (call, name, args, len, user) => {
     if (main.call(call, name, args, len, user) !== 0) {
       for (let now = Atomics.load(state, 0); now !== DONE && now !== CLOSE; now = Atomics.load(state, 0)) {
@@ -32,9 +36,7 @@ self.onmessage = (event: MessageEvent<WaiterInit>) => {
     }
     return 0; // the main thread replied (or, at CLOSE, nobody will: HostError)
   });
-  self.onmessage = () => {
-    callback.close();
-    self.close();
-  };
-  self.postMessage(Deno.UnsafePointer.value(callback.pointer));
-};
+  // Ends when the reactor terminates it, after pyreactor_close: nothing
+  // calls the callback any more by then.
+  parentPort!.postMessage(BigInt(Deno.UnsafePointer.value(callback.pointer)));
+}

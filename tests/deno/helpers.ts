@@ -45,3 +45,22 @@ export async function rejection<E>(promise: Promise<unknown>, Class: new (...arg
   }
   throw new Error(`expected a rejection with a ${Class.name}, but the promise resolved`);
 }
+
+/** Runs a TypeScript `source` in a child Deno (FFI and read allowed; `MOD` in
+ *  it is replaced by the host's mod.ts URL, `LIB` by the library's path as
+ *  a string literal), killed after `limitMs`: its exit code and output. */
+export async function runScript(source: string, limitMs = 20000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const script = await Deno.makeTempFile({ suffix: '.ts' });
+  try {
+    await Deno.writeTextFile(script, source.replaceAll('MOD', `${ROOT}hosts/deno/mod.ts`).replaceAll('LIB', JSON.stringify(LIB)));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ['run', '--no-config', '--allow-ffi', '--allow-read', script], stdout: 'piped', stderr: 'piped',
+    }).spawn();
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    const { code, stdout, stderr } = await child.output();
+    clearTimeout(timer);
+    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+  } finally {
+    await Deno.remove(script);
+  }
+}

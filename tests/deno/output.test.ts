@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { PythonError } from '../../hosts/deno/mod.ts';
-import { LIB, rejection, ROOT, withReactor } from './helpers.ts';
+import { rejection, runScript, withReactor } from './helpers.ts';
 
 const text = (chunks: Uint8Array[]) => new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 
@@ -22,20 +22,13 @@ Deno.test('output sinks: each stream to its function, before the call\'s result'
 
 /** Runs `code` in a child Deno whose reactor has `options`: its stdout and stderr. */
 async function child(options: string, code: string): Promise<{ stdout: string; stderr: string }> {
-  const script = await Deno.makeTempFile({ suffix: '.ts' });
-  try {
-    await Deno.writeTextFile(script, `import { Reactor } from '${ROOT}hosts/deno/mod.ts';\n`
-      + `const r = await Reactor.load({ libPath: ${JSON.stringify(LIB)}, ...${options} });\n`
-      + `await r.run(${JSON.stringify(code)});\nawait r.close();\n`);
-    const { code: status, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ['run', '--no-config', '--allow-ffi', '--allow-read', script], stdout: 'piped', stderr: 'piped',
-    }).output();
-    const decoded = { stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
-    assert.equal(status, 0, decoded.stderr);
-    return decoded;
-  } finally {
-    await Deno.remove(script);
-  }
+  const { code: status, stdout, stderr } = await runScript(`import { Reactor } from 'MOD';
+const r = await Reactor.load({ libPath: LIB, ...${options} });
+await r.run(${JSON.stringify(code)});
+await r.close();
+`);
+  assert.equal(status, 0, stderr);
+  return { stdout, stderr };
 }
 
 const PRINT_BOTH = 'import sys\nprint("OUT-LINE")\nsys.stderr.write("ERR-LINE\\n")';

@@ -1,7 +1,7 @@
 // Calls do not block the event loop, and two instances run at once.
 
 import assert from 'node:assert/strict';
-import { withReactor } from './helpers.ts';
+import { runScript, withReactor } from './helpers.ts';
 
 const NAP = 'import time\ndef nap(s):\n    time.sleep(s)\n    return s\n';
 
@@ -33,3 +33,13 @@ Deno.test('a long compute does not block the event loop', () => withReactor({}, 
     clearInterval(timer);
   }
 }));
+
+Deno.test('an idle reactor does not keep the process alive (host functions and sinks too); a call in flight does', async () => {
+  const { code, stdout, stderr } = await runScript(`import { Reactor } from 'MOD';
+const r = await Reactor.load({ libPath: LIB, hostFunctions: { later: async () => { await new Promise((s) => setTimeout(s, 200)); return 7; } }, stdout: () => {} });
+const pending = r.run('import reactor\\nprint("x")\\nreactor.host.later()');
+pending.then((v) => console.log('answer', v));
+`, 15000);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, 'answer 7\n'); // waited for the call, then ended without close()
+});
