@@ -114,7 +114,7 @@ class Capture(unittest.TestCase):
             self.assertEqual(out.stdout, b"to out\nbefore the error\n\x00\xff")
             self.assertEqual(out.stderr, b"to err\n")
             self.assertFalse(out.stdout_truncated or out.stderr_truncated)
-            sunk.clear()
+            self.assertEqual(sunk, [])  # kept instead of going to the sink
             r.run("print('after')")
             self.assertEqual(out.stdout, b"to out\nbefore the error\n\x00\xff")  # the block is over
             self.assertEqual(b"".join(sunk), b"after\n")
@@ -124,6 +124,22 @@ class Capture(unittest.TestCase):
                         pass
                 r.run("print('second')")
             self.assertEqual(again.stdout, b"second\n")
+
+
+    def test_truncated_and_after_a_timeout(self):
+        if not self.lib.has_capture:
+            self.skipTest(f"{self.lib.path} has no pyreactor_set_capture yet (the C API is being added)")
+        with reactor(timeout_ms=3000) as r:
+            with r.capture() as out:
+                r.run("import sys\nsys.stdout.write('x' * (17 << 20))\nsys.stderr.write('small')")
+            self.assertTrue(out.stdout_truncated)
+            self.assertFalse(out.stderr_truncated)
+            self.assertEqual(out.stdout, b"x" * (16 << 20))  # the library keeps 16 MiB a call
+            self.assertEqual(out.stderr, b"small")
+            with r.capture() as out:
+                with self.assertRaises(pyreactor.TimeoutError):
+                    r.run("print('before the loop', flush=True)\nwhile True:\n    pass")
+            self.assertEqual(out.stdout, b"before the loop\n")
 
 
 if __name__ == "__main__":
