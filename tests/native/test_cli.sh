@@ -31,7 +31,9 @@ is() { # NAME GOT WANT
 }
 
 # ----------------------------------------------------------------- usage --
-run help 0 "$bin" --help && has help "$out" "usage: pyreactor"
+run help 0 "$bin" --help && has help "$out" "usage: pyreactor" && has help-version "$out" "--version"
+run version 0 "$bin" --version && is version "$out" "python-wasi-reactor 0.1.0 (ABI 2)" && is version-stderr "$err" ""
+run version-after-options 0 "$bin" --timeout-ms 5 --version && is version-after-options "$out" "python-wasi-reactor 0.1.0 (ABI 2)"
 run no-args 2 "$bin" && has no-args "$err" "missing command"
 run bad-option 2 "$bin" --bogus batch && has bad-option "$err" "unknown option --bogus"
 run bad-command 2 "$bin" frobnicate && has bad-command "$err" "unknown command frobnicate"

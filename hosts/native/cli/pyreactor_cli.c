@@ -28,7 +28,7 @@
 static const char usage[] =
   "usage: pyreactor [OPTIONS] batch\n"
   "       pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]\n"
-  "       pyreactor --help\n"
+  "       pyreactor --help | --version\n"
   "\n"
   "Runs sandboxed Python 3.11 (python-reactor.wasm compiled to native code).\n"
   "\n"
@@ -62,6 +62,8 @@ static const char usage[] =
   "                           HostError with the start of its stderr. Killed when\n"
   "                           --timeout-ms passes. Repeatable.\n"
   "  --help                   show this help\n"
+  "  --version                print the version and the ABI version, as\n"
+  "                           \"python-wasi-reactor 0.1.0 (ABI 2)\"\n"
   "\n"
   "exit status: 0 ok, 1 the Python call failed (call), 2 bad usage,\n"
   "3 the instance could not be opened, the call trapped (call) or the\n"
@@ -199,6 +201,10 @@ static int parse_args(int argc, char **argv, cli *c)
       fputs(usage, stdout);
       exit(0);
     }
+    if (strcmp(a, "--version") == 0) {
+      printf("python-wasi-reactor %s (ABI %d)\n", pyreactor_libversion(), pyreactor_abi_version());
+      exit(fflush(stdout) == 0 ? 0 : EXIT_HOST);
+    }
     if (i + 1 >= argc)
       return bad_usage("%s needs a value", a);
     char *v = argv[++i];
@@ -229,21 +235,6 @@ static int parse_args(int argc, char **argv, cli *c)
   return 0;
 }
 
-/* ------------------------------------------------------------- sinks -- */
-
-static void to_file(void *user, const char *data, size_t len)
-{
-  FILE *f = user;
-  fwrite(data, 1, len, f);
-  fflush(f);
-}
-
-static void to_stderr(void *user, const char *data, size_t len)
-{
-  (void)user;
-  to_file(stderr, data, len);
-}
-
 static int open_instance(const cli *c, pyreactor **p)
 {
   pyreactor_options o;
@@ -257,10 +248,9 @@ static int open_instance(const cli *c, pyreactor **p)
   o.timeout_ms = c->timeout_ms;
   o.host_functions = c->fns;
   o.n_host_functions = c->n_fns;
-  /* What the guest prints goes to stderr in both modes: stdout carries
-  ** only results (batch lines, or call's one value), ready for a pipe. */
-  o.stdout_sink = to_stderr;
-  o.stderr_sink = to_stderr;
+  /* What the guest prints goes to stderr in both modes, the library's
+  ** default (no sinks): stdout carries only results (batch lines, or
+  ** call's one value), ready for a pipe. */
   int rc = pyreactor_open(&o, p);
   if (rc == PYREACTOR_MISUSE) {
     /* The options were refused (a --memory-mb below what the module
