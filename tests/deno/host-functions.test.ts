@@ -100,3 +100,14 @@ Deno.test('host functions: one pending at timeoutMs ends the call with Timeout, 
     assert.equal(r.rebuilds, 1);
   });
 });
+
+Deno.test('host functions: one that awaits another reactor, whose own host function runs meanwhile', () => withReactor({
+  hostFunctions: { base: async () => { await sleep(1); return 10; } },
+}, (b) => withReactor({
+  hostFunctions: { viaB: async (args) => await b.applyDef('plus', args) },
+}, async (a) => {
+  await b.registerDef('plus', 'import reactor\n\ndef plus(x):\n    return reactor.host.base() + x\n');
+  assert.equal(await a.run('import reactor\nsum(reactor.host.viaB(i) for i in range(20))'), 390);
+  // Both at once, from two callers.
+  assert.deepEqual(await Promise.all([a.run('reactor.host.viaB(1)'), b.applyDef('plus', [2])]), [11, 12]);
+})));
