@@ -39,6 +39,7 @@ suite native-wasi $T/test_wasi
 suite native-json $T/test_json
 suite native-cli tests/native/test_cli.sh build/pyreactor
 suite native-split tests/native/test_split.sh
+suite native-readme tests/native/test_readme.sh
 suite native-exports tests/native/test_exports.sh
 suite native-asan tests/native/run-asan.sh
 
