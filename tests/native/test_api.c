@@ -13,22 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-static pyreactor *open_with(const pyreactor_options *o)
-{
-  pyreactor *p;
-  int rc = pyreactor_open(o, &p);
-  if (rc != PYREACTOR_OK) {
-    printf("pyreactor_open: %d %s\n", rc, pyreactor_errmsg(p));
-    exit(1);
-  }
-  return p;
-}
-
-static bool is(const char *a, const char *b)
-{
-  return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
 /* JSON equality of two texts (the guest's spacing is its own business). */
 static bool json_is(const char *got, const char *want)
 {
@@ -39,46 +23,46 @@ static bool json_is(const char *got, const char *want)
 
 static void case_values_and_errors(void)
 {
-  pyreactor *p = open_with(NULL);
-  T_CHECK("init", pyreactor_init(p) == PYREACTOR_OK && is(pyreactor_result(p, NULL), "null"),
+  pyreactor *p = t_open(NULL);
+  T_CHECK("init", pyreactor_init(p) == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "null"),
           "init: %s", pyreactor_result(p, NULL));
   T_CHECK("register", pyreactor_register_lambda(p, "big", "lambda: 2**100") == PYREACTOR_OK &&
-                          is(pyreactor_result(p, NULL), "\"big\""),
+                          t_streq(pyreactor_result(p, NULL), "\"big\""),
           "register: %s", pyreactor_result(p, NULL));
   /* Big integers come through as the guest wrote them. */
   T_CHECK("bigint", pyreactor_apply_lambda(p, "big", NULL) == PYREACTOR_OK &&
-                        is(pyreactor_result(p, NULL), "1267650600228229401496703205376"),
+                        t_streq(pyreactor_result(p, NULL), "1267650600228229401496703205376"),
           "2**100: %s", pyreactor_result(p, NULL));
-  T_CHECK("ok has no error", pyreactor_error_type(p) == NULL && is(pyreactor_errmsg(p), "not an error"),
+  T_CHECK("ok has no error", pyreactor_error_type(p) == NULL && t_streq(pyreactor_errmsg(p), "not an error"),
           "error fields set after OK");
 
   pyreactor_register_def(p, "div", "def div(a, b):\n    return a / b\n");
   int rc = pyreactor_apply_def(p, "div", "[1, 0]");
   T_CHECK("err code", rc == PYREACTOR_ERR, "1/0 gave %d", rc);
-  T_CHECK("err type", is(pyreactor_error_type(p), "ZeroDivisionError"), "type %s",
+  T_CHECK("err type", t_streq(pyreactor_error_type(p), "ZeroDivisionError"), "type %s",
           pyreactor_error_type(p));
-  T_CHECK("err message", is(pyreactor_error_message(p), "division by zero"), "message %s",
+  T_CHECK("err message", t_streq(pyreactor_error_message(p), "division by zero"), "message %s",
           pyreactor_error_message(p));
   const char *tb = pyreactor_error_traceback(p);
   T_CHECK("err traceback", tb != NULL && strstr(tb, "ZeroDivisionError") != NULL, "traceback %s",
           tb ? tb : "(null)");
-  T_CHECK("errmsg", is(pyreactor_errmsg(p), "ZeroDivisionError: division by zero"), "errmsg %s",
+  T_CHECK("errmsg", t_streq(pyreactor_errmsg(p), "ZeroDivisionError: division by zero"), "errmsg %s",
           pyreactor_errmsg(p));
   T_CHECK("last code", pyreactor_last_code(p) == PYREACTOR_ERR, "last code");
 
   /* Keyword args, raw lengths with a NUL in the name (an err, not a crash). */
   T_CHECK("kwargs", pyreactor_apply_def(p, "div", "{\"a\": 9, \"b\": 3}") == PYREACTOR_OK &&
-                        is(pyreactor_result(p, NULL), "3.0"),
+                        t_streq(pyreactor_result(p, NULL), "3.0"),
           "kwargs: %s", pyreactor_result(p, NULL));
   rc = pyreactor_call(p, PYREACTOR_OP_APPLY_DEF, "d\0iv", 4, "[1,1]", 5);
-  T_CHECK("nul in name", rc == PYREACTOR_ERR && is(pyreactor_error_type(p), "InvalidName"),
+  T_CHECK("nul in name", rc == PYREACTOR_ERR && t_streq(pyreactor_error_type(p), "InvalidName"),
           "NUL name: %d %s", rc, pyreactor_result(p, NULL));
 
   /* Ownership: take the text, free it ourselves; the instance forgets it. */
   pyreactor_apply_lambda(p, "big", "[]");
   size_t len;
   char *mine = pyreactor_take_result(p, &len);
-  T_CHECK("take", mine != NULL && len == 31 && is(pyreactor_result(p, NULL), ""),
+  T_CHECK("take", mine != NULL && len == 31 && t_streq(pyreactor_result(p, NULL), ""),
           "take_result");
   pyreactor_free(mine);
   pyreactor_close(p);
@@ -86,9 +70,9 @@ static void case_values_and_errors(void)
 
 static void case_misuse(void)
 {
-  pyreactor *p = open_with(NULL);
+  pyreactor *p = t_open(NULL);
   T_CHECK("misuse", pyreactor_register_lambda(p, NULL, "lambda: 1") == PYREACTOR_MISUSE &&
-                        is(pyreactor_error_type(p), "Misuse"),
+                        t_streq(pyreactor_error_type(p), "Misuse"),
           "NULL name");
   T_CHECK("misuse", pyreactor_register_def(p, "x", NULL) == PYREACTOR_MISUSE, "NULL code");
   T_CHECK("misuse", pyreactor_call(p, (pyreactor_op)42, "x", 1, NULL, 0) == PYREACTOR_MISUSE,
@@ -98,7 +82,7 @@ static void case_misuse(void)
   T_CHECK("misuse", pyreactor_close(NULL) == PYREACTOR_OK, "close(NULL)");
   T_CHECK("op names", pyreactor_op_from_name("apply_def", 9) == PYREACTOR_OP_APPLY_DEF &&
                           pyreactor_op_from_name("nope", 4) == -1 &&
-                          is(pyreactor_op_name(PYREACTOR_OP_UNREGISTER_MODULE), "unregister_module"),
+                          t_streq(pyreactor_op_name(PYREACTOR_OP_UNREGISTER_MODULE), "unregister_module"),
           "op names");
   T_CHECK("still works", pyreactor_init(p) == PYREACTOR_OK, "after misuse");
   uint32_t version = 0;
@@ -173,7 +157,7 @@ static void case_sinks_stdin_env(void)
   o.stdin_len = strlen(o.stdin_data);
   o.env = env;
   o.n_env = 2;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "talk",
                          "import sys, os\n"
                          "def talk():\n"
@@ -186,14 +170,14 @@ static void case_sinks_stdin_env(void)
                            json_is(pyreactor_result(p, NULL),
                               "[\"line one\", \"line two\\n\", \"\", {\"GREETING\": \"hi there\", \"EMPTY\": \"\"}]"),
           "talk: %s", pyreactor_result(p, NULL));
-  T_CHECK("stdout sink", is(cap.out, "to out hi there\n"), "stdout %s", cap.out);
-  T_CHECK("stderr sink", is(cap.err, "to err\n"), "stderr %s", cap.err);
+  T_CHECK("stdout sink", t_streq(cap.out, "to out hi there\n"), "stdout %s", cap.out);
+  T_CHECK("stderr sink", t_streq(cap.err, "to err\n"), "stderr %s", cap.err);
 
   cap.self = p;
   pyreactor_register_lambda(p, "say", "lambda: print('x') or 5");
   rc = pyreactor_apply_lambda(p, "say", "[]");
   T_CHECK("reentry refused", cap.reentry_rc == PYREACTOR_MISUSE, "re-entry gave %d", cap.reentry_rc);
-  T_CHECK("outer call fine", rc == PYREACTOR_OK && is(pyreactor_result(p, NULL), "5"),
+  T_CHECK("outer call fine", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "5"),
           "outer: %d %s", rc, pyreactor_result(p, NULL));
   cap.self = NULL;
   pyreactor_close(p);
@@ -224,7 +208,7 @@ static bool image_mapped_in(const void *base, size_t size)
 ** data segments gives, and one instance's writes must stay its own. */
 static void case_memory_image(void)
 {
-  pyreactor *mapped = open_with(NULL);
+  pyreactor *mapped = t_open(NULL);
   const void *base_m, *base_c;
   size_t size_m, size_c;
   pyreactor_testing_memory(mapped, &base_m, &size_m);
@@ -233,7 +217,7 @@ static void case_memory_image(void)
   T_CHECK("image mapped", image_mapped_in(base_m, size_m), "no memfd mapping in the instance");
 
   int was = pyreactor_testing_image(0);
-  pyreactor *copied = open_with(NULL);
+  pyreactor *copied = t_open(NULL);
   pyreactor_testing_image(was);
   pyreactor_testing_memory(copied, &base_c, &size_c);
   T_CHECK("copy path", !image_mapped_in(base_c, size_c), "image mapped with the image off");
@@ -249,12 +233,12 @@ static void case_memory_image(void)
   ** snapshot) land in the writer's private copy only. */
   pyreactor_register_def(mapped, "mark", "import json\ndef mark():\n    json.MARK = 42\n    return json.MARK\n");
   T_CHECK("write", pyreactor_apply_def(mapped, "mark", "[]") == PYREACTOR_OK &&
-                       is(pyreactor_result(mapped, NULL), "42"),
+                       t_streq(pyreactor_result(mapped, NULL), "42"),
           "mark: %s", pyreactor_result(mapped, NULL));
-  pyreactor *other = open_with(NULL);
+  pyreactor *other = t_open(NULL);
   pyreactor_register_lambda(other, "seen", "lambda: hasattr(__import__('json'), 'MARK')");
   T_CHECK("private write", pyreactor_apply_lambda(other, "seen", NULL) == PYREACTOR_OK &&
-                               is(pyreactor_result(other, NULL), "false"),
+                               t_streq(pyreactor_result(other, NULL), "false"),
           "another instance sees the write: %s", pyreactor_result(other, NULL));
   pyreactor_close(other);
   pyreactor_close(mapped);
@@ -264,12 +248,12 @@ static void case_memory_image(void)
 ** instance keeps working and stays mapped from the image. */
 static void case_reset(void)
 {
-  pyreactor *p = open_with(NULL);
+  pyreactor *p = t_open(NULL);
   pyreactor_register_def(p, "bump", "import json\nn = 0\ndef bump():\n    global n\n    n += 1\n"
                                     "    json.RESET_MARK = n\n    return n\n");
   pyreactor_apply_def(p, "bump", "[]");
   T_CHECK("before reset", pyreactor_apply_def(p, "bump", "[]") == PYREACTOR_OK &&
-                              is(pyreactor_result(p, NULL), "2"),
+                              t_streq(pyreactor_result(p, NULL), "2"),
           "bump: %s", pyreactor_result(p, NULL));
   unsigned long rebuilds = pyreactor_rebuilds(p);
   T_CHECK("reset", pyreactor_reset(p) == PYREACTOR_OK, "reset: %s", pyreactor_errmsg(p));
@@ -277,7 +261,7 @@ static void case_reset(void)
           "bump after reset: %s", pyreactor_result(p, NULL));
   pyreactor_register_lambda(p, "mark", "lambda: getattr(__import__('json'), 'RESET_MARK', None)");
   T_CHECK("state pristine", pyreactor_apply_lambda(p, "mark", NULL) == PYREACTOR_OK &&
-                                is(pyreactor_result(p, NULL), "null"),
+                                t_streq(pyreactor_result(p, NULL), "null"),
           "json.RESET_MARK after reset: %s", pyreactor_result(p, NULL));
   T_CHECK("not a rebuild", pyreactor_rebuilds(p) == rebuilds, "reset counted as a rebuild");
   const void *base;
@@ -306,7 +290,7 @@ static void case_memory_limit_floor(void)
       snprintf(want, sizeof want, "memory_limit %zu MiB is below the ", caps[i] >> 20);
     else
       snprintf(want, sizeof want, "memory_limit %zu bytes is below the ", caps[i]);
-    T_CHECK("memory cap too small", rc == PYREACTOR_MISUSE && is(pyreactor_error_type(p), "Misuse") &&
+    T_CHECK("memory cap too small", rc == PYREACTOR_MISUSE && t_streq(pyreactor_error_type(p), "Misuse") &&
                                         msg != NULL && strncmp(msg, want, strlen(want)) == 0 &&
                                         sscanf(msg + strlen(want), "%u MiB the module needs", &need) == 1,
             "cap %zu: %d %s", caps[i], rc, pyreactor_errmsg(p));
@@ -324,13 +308,13 @@ static void case_memory_limit(void)
   pyreactor_options o;
   pyreactor_options_init(&o);
   o.memory_limit = (size_t)96 << 20;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "hog", "def hog(mb):\n    return len(bytearray(mb << 20))\n");
   int rc = pyreactor_apply_def(p, "hog", "[200]");
-  T_CHECK("memory cap", rc == PYREACTOR_ERR && is(pyreactor_error_type(p), "MemoryError"),
+  T_CHECK("memory cap", rc == PYREACTOR_ERR && t_streq(pyreactor_error_type(p), "MemoryError"),
           "200 MB under a 96 MB cap: %d %s", rc, pyreactor_result(p, NULL));
   rc = pyreactor_apply_def(p, "hog", "[8]");
-  T_CHECK("memory cap", rc == PYREACTOR_OK && is(pyreactor_result(p, NULL), "8388608"),
+  T_CHECK("memory cap", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "8388608"),
           "8 MB after MemoryError: %d %s", rc, pyreactor_result(p, NULL));
   T_CHECK("memory cap", pyreactor_rebuilds(p) == 0, "MemoryError must not trap");
   pyreactor_close(p);

@@ -14,22 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static pyreactor *open_with(const pyreactor_options *o)
-{
-  pyreactor *p;
-  int rc = pyreactor_open(o, &p);
-  if (rc != PYREACTOR_OK) {
-    printf("pyreactor_open: %d %s\n", rc, pyreactor_errmsg(p));
-    exit(1);
-  }
-  return p;
-}
-
-static bool is(const char *a, const char *b)
-{
-  return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
-
 static double now_ms(void)
 {
   struct timespec t;
@@ -75,18 +59,18 @@ static void case_capture(void)
   o.stdout_sink = to_seen;
   o.stderr_sink = to_seen;
   o.sink_user = &s;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "show", printer);
   T_CHECK("capture off", pyreactor_apply_def(p, "show", "[\"a\", \"b\"]") == PYREACTOR_OK &&
-                             is(s.text, "ab") && is(pyreactor_output(p, 1, NULL), ""),
+                             t_streq(s.text, "ab") && t_streq(pyreactor_output(p, 1, NULL), ""),
           "sink %s, output %s", s.text, pyreactor_output(p, 1, NULL));
 
   T_CHECK("set_capture", pyreactor_set_capture(p, 1) == PYREACTOR_OK, "refused");
   size_t n1 = 99, n2 = 99;
   int rc = pyreactor_apply_def(p, "show", "[\"out\\n\", \"err\\u0000x\"]");
   const char *out = pyreactor_output(p, 1, &n1), *err = pyreactor_output(p, 2, &n2);
-  T_CHECK("captured", rc == PYREACTOR_OK && is(out, "out\n") && n1 == 4 && n2 == 5 &&
-                          memcmp(err, "err\0x", 6) == 0 && is(s.text, "ab"),
+  T_CHECK("captured", rc == PYREACTOR_OK && t_streq(out, "out\n") && n1 == 4 && n2 == 5 &&
+                          memcmp(err, "err\0x", 6) == 0 && t_streq(s.text, "ab"),
           "rc %d out [%s] %zu err %zu sink [%s]", rc, out, n1, n2, s.text);
   T_CHECK("not truncated", pyreactor_output_truncated(p, 1) == 0 && pyreactor_output_truncated(p, 2) == 0,
           "truncated");
@@ -97,7 +81,7 @@ static void case_capture(void)
 
   /* The next call replaces it; one that prints nothing leaves "". */
   pyreactor_apply_def(p, "show", "[\"\", \"\"]");
-  T_CHECK("replaced", is(pyreactor_output(p, 1, NULL), "") && is(pyreactor_output(p, 2, NULL), ""),
+  T_CHECK("replaced", t_streq(pyreactor_output(p, 1, NULL), "") && t_streq(pyreactor_output(p, 2, NULL), ""),
           "left [%s]", pyreactor_output(p, 1, NULL));
 
   /* A call that times out keeps what it wrote before the timeout. */
@@ -105,7 +89,7 @@ static void case_capture(void)
                                     "    while True:\n        pass\n");
   pyreactor_set_timeout(p, 200);
   rc = pyreactor_apply_def(p, "spin", "[]");
-  T_CHECK("timeout keeps output", rc == PYREACTOR_TIMEOUT && is(pyreactor_output(p, 1, NULL), "before\n"),
+  T_CHECK("timeout keeps output", rc == PYREACTOR_TIMEOUT && t_streq(pyreactor_output(p, 1, NULL), "before\n"),
           "rc %d out [%s]", rc, pyreactor_output(p, 1, NULL));
   pyreactor_set_timeout(p, 0);
 
@@ -116,14 +100,14 @@ static void case_capture(void)
                                     "    sys.stderr.flush()\n"
                                     "    sys.setrecursionlimit(10**7)\n    return repr(L())\n");
   rc = pyreactor_apply_def(p, "deep", "[]");
-  T_CHECK("trap keeps output", rc == PYREACTOR_TRAP && is(pyreactor_output(p, 2, NULL), "going down"),
+  T_CHECK("trap keeps output", rc == PYREACTOR_TRAP && t_streq(pyreactor_output(p, 2, NULL), "going down"),
           "rc %d err [%s]", rc, pyreactor_output(p, 2, NULL));
 
   /* Off again: to the sinks. */
   T_CHECK("set_capture 0", pyreactor_set_capture(p, 0) == PYREACTOR_OK, "refused");
   s.n = 0;
   pyreactor_apply_def(p, "show", "[\"c\", \"d\"]");
-  T_CHECK("off again", is(s.text, "cd") && is(pyreactor_output(p, 1, NULL), ""), "sink [%s]", s.text);
+  T_CHECK("off again", t_streq(s.text, "cd") && t_streq(pyreactor_output(p, 1, NULL), ""), "sink [%s]", s.text);
 
   /* From inside a sink of the same instance: refused. */
   s.p = p;
@@ -140,24 +124,24 @@ static void case_capture_limit(void)
   pyreactor_options_init(&o);
   o.capture_output = 1;
   o.capture_limit = 10;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "show", printer);
   size_t n = 0;
   int rc = pyreactor_apply_def(p, "show", "[\"0123456789abcdef\", \"short\"]");
   const char *out = pyreactor_output(p, 1, &n);
-  T_CHECK("limit", rc == PYREACTOR_OK && n == 10 && is(out, "0123456789") &&
+  T_CHECK("limit", rc == PYREACTOR_OK && n == 10 && t_streq(out, "0123456789") &&
                        pyreactor_output_truncated(p, 1) == 1 && pyreactor_output_truncated(p, 2) == 0 &&
-                       is(pyreactor_output(p, 2, NULL), "short"),
+                       t_streq(pyreactor_output(p, 2, NULL), "short"),
           "rc %d out [%s] %zu truncated %d", rc, out, n, pyreactor_output_truncated(p, 1));
   pyreactor_apply_def(p, "show", "[\"x\", \"\"]");
-  T_CHECK("limit per call", is(pyreactor_output(p, 1, NULL), "x") && pyreactor_output_truncated(p, 1) == 0,
+  T_CHECK("limit per call", t_streq(pyreactor_output(p, 1, NULL), "x") && pyreactor_output_truncated(p, 1) == 0,
           "out [%s]", pyreactor_output(p, 1, NULL));
   pyreactor_close(p);
 
   /* The default bound (16 MiB) keeps 1 MiB whole. */
   pyreactor_options_init(&o);
   o.capture_output = 1;
-  p = open_with(&o);
+  p = t_open(&o);
   pyreactor_register_def(p, "big", "def big(n):\n    print('x' * n, end='')\n");
   rc = pyreactor_apply_def(p, "big", "[1048576]");
   pyreactor_output(p, 1, &n);
@@ -173,14 +157,14 @@ static void *capture_worker(void *arg)
   pyreactor_options o;
   pyreactor_options_init(&o);
   o.capture_output = 1;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "say", "def say(w, n):\n    for _ in range(n):\n        print(w)\n");
   char args[64], want[64];
   snprintf(args, sizeof args, "[\"w%d\", 3]", (int)id);
   snprintf(want, sizeof want, "w%d\nw%d\nw%d\n", (int)id, (int)id, (int)id);
   intptr_t bad = 0;
   for (int i = 0; i < 200; i++)
-    if (pyreactor_apply_def(p, "say", args) != PYREACTOR_OK || !is(pyreactor_output(p, 1, NULL), want))
+    if (pyreactor_apply_def(p, "say", args) != PYREACTOR_OK || !t_streq(pyreactor_output(p, 1, NULL), want))
       bad++;
   pyreactor_close(p);
   return (void *)bad;
@@ -227,11 +211,11 @@ static void run_redirected(pyreactor *p, char *out, char *err, size_t cap)
 static void case_default_sinks(void)
 {
   char out[256], err[256];
-  pyreactor *p = open_with(NULL);
+  pyreactor *p = t_open(NULL);
   pyreactor_register_def(p, "show", printer);
   run_redirected(p, out, err, sizeof out);
   /* (Python flushes its stderr at once, its stdout when the call ends.) */
-  T_CHECK("NULL sinks: fd 2", is(out, "") && strlen(err) == 14 && strstr(err, "to-out\n") != NULL &&
+  T_CHECK("NULL sinks: fd 2", t_streq(out, "") && strlen(err) == 14 && strstr(err, "to-out\n") != NULL &&
                                   strstr(err, "to-err\n") != NULL,
           "fd 1 [%s] fd 2 [%s]", out, err);
   pyreactor_close(p);
@@ -240,14 +224,14 @@ static void case_default_sinks(void)
   pyreactor_options_init(&o);
   o.stdout_sink = pyreactor_sink_discard;
   o.stderr_sink = pyreactor_sink_discard;
-  p = open_with(&o);
+  p = t_open(&o);
   pyreactor_register_def(p, "show", printer);
   run_redirected(p, out, err, sizeof out);
-  T_CHECK("discard sinks", is(out, "") && is(err, ""), "fd 1 [%s] fd 2 [%s]", out, err);
+  T_CHECK("discard sinks", t_streq(out, "") && t_streq(err, ""), "fd 1 [%s] fd 2 [%s]", out, err);
   pyreactor_close(p);
 
   /* A closed stderr pipe costs the text, not the process (SIGPIPE). */
-  p = open_with(NULL);
+  p = t_open(NULL);
   pyreactor_register_def(p, "show", printer);
   int fds[2];
   if (pipe(fds) == 0) {
@@ -300,7 +284,7 @@ static void case_replay_budget(void)
   o.stack_size = (size_t)2 << 20; /* deep recursion traps in ~60 ms, not ~220 */
   o.stderr_sink = to_seen;
   o.sink_user = &s;
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "good", "def good():\n    return 'still here'\n");
   pyreactor_register_def(p, "deep", deep_code);
   struct timespec wall;
@@ -332,10 +316,10 @@ static void case_replay_budget(void)
                         count(s.text, "; dropped\n") == 3,
           "warnings [%s]", s.text);
   rc = pyreactor_apply_def(p, "m2.f", "[]");
-  T_CHECK("dropped is NotRegistered", rc == PYREACTOR_ERR && is(pyreactor_error_type(p), "NotRegistered"),
+  T_CHECK("dropped is NotRegistered", rc == PYREACTOR_ERR && t_streq(pyreactor_error_type(p), "NotRegistered"),
           "rc %d %s", rc, pyreactor_errmsg(p));
   rc = pyreactor_apply_def(p, "good", "[]");
-  T_CHECK("others kept", rc == PYREACTOR_OK && is(pyreactor_result(p, NULL), "\"still here\""),
+  T_CHECK("others kept", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "\"still here\""),
           "rc %d %s", rc, pyreactor_result(p, NULL));
   pyreactor_close(p);
 }
@@ -368,7 +352,7 @@ static void *race(void *arg)
 
 static void case_racing_threads(void)
 {
-  pyreactor *p = open_with(NULL);
+  pyreactor *p = t_open(NULL);
   pyreactor_register_def(p, "inc", "def inc(x):\n    return x + 1\n");
   racer r[2];
   pthread_t t[2];
@@ -383,7 +367,7 @@ static void case_racing_threads(void)
   T_CHECK("race codes", r[0].other == 0 && r[1].other == 0 && r[0].ok > 0 && r[1].ok > 0,
           "other codes %ld %ld", r[0].other, r[1].other);
   int rc = pyreactor_apply_def(p, "inc", "[41]");
-  T_CHECK("after the race", rc == PYREACTOR_OK && is(pyreactor_result(p, NULL), "42"), "rc %d %s", rc,
+  T_CHECK("after the race", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "42"), "rc %d %s", rc,
           pyreactor_result(p, NULL));
   T_CHECK("no rebuild", pyreactor_rebuilds(p) == 0, "rebuilds %lu", pyreactor_rebuilds(p));
   pyreactor_close(p);
@@ -419,7 +403,7 @@ static void *blocked_worker(void *arg)
   pyreactor_options o;
   pyreactor_options_init(&o);
   o.stack_size = (size_t)2 << 20; /* the recursion hits the stack's guard: SIGSEGV */
-  pyreactor *p = open_with(&o);
+  pyreactor *p = t_open(&o);
   pyreactor_register_lambda(p, "spin", "lambda: [0 for _ in iter(int, 1)]");
   /* The library reads a thread's mask on its first call and on calls with
   ** a limit: a thread that blocks later is seen at its next timed call. */
@@ -519,7 +503,7 @@ static void case_error_vocabulary(void)
 
 static void case_version(void)
 {
-  T_CHECK("version", is(pyreactor_libversion(), PYREACTOR_VERSION) && is(PYREACTOR_VERSION, "0.1.0") &&
+  T_CHECK("version", t_streq(pyreactor_libversion(), PYREACTOR_VERSION) && t_streq(PYREACTOR_VERSION, "0.1.0") &&
                          PYREACTOR_VERSION_NUMBER == 1000,
           "libversion %s", pyreactor_libversion());
 }

@@ -1,6 +1,7 @@
 /*
 ** test_util.h -- the little the native tests share: pass/fail counting with
-** the "N passed, N failed" line tests/run-all.sh reads, and file reading.
+** the "N passed, N failed" line tests/run-all.sh reads, string equality,
+** opening an instance (after pyreactor.h), and file reading.
 */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
@@ -45,6 +46,26 @@ static int t_summary(const char *suite)
   printf("%s: %d passed, %d failed\n", suite, t_passed, t_failed);
   return t_failed == 0 && t_passed > 0 ? 0 : 1;
 }
+
+/* Two strings, both there and equal. */
+T_UNUSED static int t_streq(const char *a, const char *b)
+{
+  return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+#ifdef PYREACTOR_H
+/* An instance, or the end of the test program: no case runs without one. */
+T_UNUSED static pyreactor *t_open(const pyreactor_options *o)
+{
+  pyreactor *p;
+  int rc = pyreactor_open(o, &p);
+  if (rc != PYREACTOR_OK) {
+    printf("pyreactor_open: %d %s\n", rc, pyreactor_errmsg(p));
+    exit(1);
+  }
+  return p;
+}
+#endif
 
 /* The whole file, NUL-terminated; NULL on error. Free with free. */
 T_UNUSED static char *t_read_file(const char *path, size_t *len)
