@@ -12,7 +12,7 @@
 // judges them.
 
 import process from 'node:process';
-import { Reactor, PythonError } from './mod.ts';
+import { libraryInfo, PythonError, Reactor } from './mod.ts';
 import type { Op, ReactorOptions } from './mod.ts';
 import { OP_CODES } from './ffi.ts';
 import { scanJson, stringBytes } from '../js/json-text.mjs';
@@ -59,7 +59,7 @@ granted here):
                            start of its stderr. Killed when --timeout-ms
                            passes. Repeatable.
   --help                   show this help
-  --version                show the version
+  --version                print the version and the ABI version, and exit
 
 exit status: 0 ok, 1 the Python call failed (call), 2 bad usage, 3 the
 instance could not be opened, the call trapped (call) or the results could
@@ -361,7 +361,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (parsed.version) {
-    process.stdout.write(`pyreactor-deno ${VERSION} (Deno ${Deno.version.deno}, ABI version 2)\n`);
+    // As the other hosts' commands print it: the library's version and ABI.
+    let info;
+    try {
+      info = libraryInfo();
+    } catch (error) {
+      process.stderr.write(`pyreactor-deno: cannot open the library: ${(error as Error).message}\n`);
+      return EXIT_HOST;
+    }
+    process.stdout.write(`python-wasi-reactor ${info.version ?? VERSION} (ABI ${info.abi})\n`);
     return 0;
   }
   return await (parsed.mode === 'call' ? call(parsed) : batch(parsed));

@@ -89,6 +89,16 @@ function defaultLibPath(): string {
   return decodeURIComponent(new URL('../../build/libpyreactor.so', import.meta.url).pathname);
 }
 
+/** The library's version (PYREACTOR_VERSION; null for an older library
+ *  without pyreactor_libversion), ABI version and path. Throws an Error when
+ *  it cannot be opened. */
+export function libraryInfo(libPath?: string): { version: string | null; abi: number; path: string } {
+  const path = libPath === undefined ? defaultLibPath() : libPath;
+  const { symbols } = library(path);
+  const version = symbols.pyreactor_libversion === null ? null : stringAt(symbols.pyreactor_libversion());
+  return { version, abi: symbols.pyreactor_abi_version(), path };
+}
+
 const bytesOf = (text: GuestText): Uint8Array => (typeof text === 'string' ? encoder.encode(text) : text);
 const nonEmpty = (bytes: Uint8Array): Uint8Array => (bytes.length === 0 ? EMPTY : bytes);
 

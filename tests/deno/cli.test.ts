@@ -15,7 +15,7 @@ Deno.test('cli: --help and --version', async () => {
   }
   const version = await launch(['batch', '--version']);
   assert.equal(version.code, 0);
-  assert.match(version.stdout, /^pyreactor-deno \d+\.\d+\.\d+ /);
+  assert.match(version.stdout, /^python-wasi-reactor \d+\.\d+\.\d+ \(ABI 2\)\n$/);
 });
 
 Deno.test('cli: usage errors exit 2 and say why', async () => {
