@@ -82,7 +82,7 @@ Deno.test('host functions: one that calls its own reactor gets HostError; the qu
 Deno.test('host functions: one pending at timeoutMs ends the call with Timeout, its signal aborted; the instance goes on', async () => {
   let aborted = false;
   await withReactor({
-    timeoutMs: 300,
+    timeoutMs: 1000, // not less: see limits.test.ts
     hostFunctions: {
       hang: (_args, { signal }) => new Promise((resolve) => {
         signal.addEventListener('abort', () => { aborted = true; resolve(0); });
@@ -94,7 +94,7 @@ Deno.test('host functions: one pending at timeoutMs ends the call with Timeout, 
     const started = performance.now();
     const e = await rejection(r.applyDef('f', ['hang']), PythonError);
     assert.equal(e.type, 'Timeout');
-    assert.ok(performance.now() - started < 3000);
+    assert.ok(performance.now() - started < 4000);
     assert.ok(aborted);
     assert.equal(await r.applyDef('f', ['one']), 1); // replayed
     assert.equal(r.rebuilds, 1);
