@@ -102,9 +102,13 @@ export function libraryInfo(libPath?: string): { version: string | null; abi: nu
 const bytesOf = (text: GuestText): Uint8Array => (typeof text === 'string' ? encoder.encode(text) : text);
 const nonEmpty = (bytes: Uint8Array): Uint8Array => (bytes.length === 0 ? EMPTY : bytes);
 
-/** Writes all of `bytes` to a Deno stream. */
+/** Writes all of `bytes` to a Deno stream; a closed one (EPIPE) costs the text, not the process. */
 function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+  try {
+    for (let done = 0; done < bytes.length;) done += stream.writeSync(bytes.subarray(done));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 }
 
 /** A host function's reply (host-functions.mjs): the value's JSON text, or an error object's. */
