@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import unittest
 
 import pyreactor
 
@@ -13,6 +14,18 @@ PYTHON = "/usr/bin/python3"  # Debian's, as the launcher uses
 
 def reactor(**options):
     return pyreactor.Reactor(**options)
+
+
+class SharedReactor(unittest.TestCase):
+    """One instance for all the tests of the class, as cls.r."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.r = reactor()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.r.close()
 
 
 def child_env(**extra):

@@ -7,18 +7,10 @@ import tempfile
 import unittest
 
 import pyreactor
-from support import reactor
+from support import SharedReactor, reactor
 
 
-class Errors(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = reactor()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.close()
-
+class Errors(SharedReactor):
     def test_python_exception(self):
         self.r.register_lambda("inv", "lambda x: 1 / x")
         with self.assertRaises(pyreactor.PythonError) as cm:

@@ -17,6 +17,12 @@ class HostFunctions(unittest.TestCase):
         r.register_def("via", CALL)
         return r
 
+    def error_of(self, r, *args):
+        """The PythonError of r.apply_def("via", *args)."""
+        with self.assertRaises(pyreactor.PythonError) as cm:
+            r.apply_def("via", *args)
+        return cm.exception
+
     def test_positional_and_keyword_args(self):
         seen = []
 
@@ -38,10 +44,9 @@ class HostFunctions(unittest.TestCase):
 
     def test_python_functions_keep_their_own_arguments_rules(self):
         r = self.open(two=lambda a, b: a - b)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "two", 1)
-        self.assertEqual(cm.exception.type, "TypeError")
-        self.assertIn("missing", cm.exception.message)
+        e = self.error_of(r, "two", 1)
+        self.assertEqual(e.type, "TypeError")
+        self.assertIn("missing", e.message)
 
     def test_exception_becomes_an_error_reply(self):
         class UnknownCountry(Exception):
@@ -59,12 +64,10 @@ class HostFunctions(unittest.TestCase):
 
         r = self.open(lookup=lookup)
         self.assertEqual(r.apply_def("via", "lookup", "fr"), "Paris")
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "lookup", "xx")
-        self.assertEqual((cm.exception.type, cm.exception.message), ("UnknownCountry", "no country xx"))
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "lookup", "rl")
-        self.assertEqual((cm.exception.type, cm.exception.message), ("RateLimited", "slow down"))
+        e = self.error_of(r, "lookup", "xx")
+        self.assertEqual((e.type, e.message), ("UnknownCountry", "no country xx"))
+        e = self.error_of(r, "lookup", "rl")
+        self.assertEqual((e.type, e.message), ("RateLimited", "slow down"))
         # caught in the guest as reactor.HostError with .type and .message
         r.register_def(
             "caught",
@@ -75,19 +78,16 @@ class HostFunctions(unittest.TestCase):
 
     def test_value_that_is_not_json(self):
         r = self.open(bad=lambda: {1, 2}, nan=lambda: float("nan"))
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "bad")
-        self.assertEqual(cm.exception.type, "TypeError")
-        self.assertIn("host function bad", cm.exception.message)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "nan")
-        self.assertEqual(cm.exception.type, "ValueError")
+        e = self.error_of(r, "bad")
+        self.assertEqual(e.type, "TypeError")
+        self.assertIn("host function bad", e.message)
+        e = self.error_of(r, "nan")
+        self.assertEqual(e.type, "ValueError")
 
     def test_unknown_name(self):
         r = self.open(known=lambda: 1)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "unknown")
-        self.assertEqual(cm.exception.type, "NoSuchHostFunction")
+        e = self.error_of(r, "unknown")
+        self.assertEqual(e.type, "NoSuchHostFunction")
 
     def test_raw_function_gets_and_gives_text(self):
         calls = []
@@ -102,13 +102,11 @@ class HostFunctions(unittest.TestCase):
         self.assertEqual(calls[0][0], "echo")
         self.assertIn("18446744073709551617", calls[0][1])
         self.assertIsNone(calls[0][2])  # no time limit
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "bad")
-        self.assertEqual(cm.exception.type, "HostError")
-        self.assertIn("not valid JSON", cm.exception.message)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "num")
-        self.assertEqual(cm.exception.type, "TypeError")
+        e = self.error_of(r, "bad")
+        self.assertEqual(e.type, "HostError")
+        self.assertIn("not valid JSON", e.message)
+        e = self.error_of(r, "num")
+        self.assertEqual(e.type, "TypeError")
 
     def test_ms_left_with_a_time_limit(self):
         left, kept = [], []
@@ -140,10 +138,9 @@ class HostFunctions(unittest.TestCase):
             return 1
 
         r = self.open(again=again)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "again")
+        e = self.error_of(r, "again")
         # the setter's MisuseError, raised in the host function, is its error reply
-        self.assertEqual(cm.exception.type, "Misuse")
+        self.assertEqual(e.type, "Misuse")
         self.assertEqual(inner[:2], [("BusyError", "Busy"), ("BusyError", "Busy")])
         self.assertEqual(inner[2:], [("MisuseError", "Misuse"), ("MisuseError", "Misuse")])
         self.assertFalse(r.closed)  # close() from inside did nothing
@@ -156,9 +153,8 @@ class HostFunctions(unittest.TestCase):
             return r.apply_def("via", "again")
 
         r = self.open(again=again)
-        with self.assertRaises(pyreactor.PythonError) as cm:
-            r.apply_def("via", "again")
-        self.assertEqual(cm.exception.type, "Busy")
+        e = self.error_of(r, "again")
+        self.assertEqual(e.type, "Busy")
 
     def test_calling_another_instance_is_fine(self):
         with reactor() as other:

@@ -58,28 +58,20 @@ class Sinks(unittest.TestCase):
             "lib = pyreactor.load_library()\n"
             "p = ctypes.c_void_p()\n"
             "assert lib.cdll.pyreactor_open(None, ctypes.byref(p)) == 0\n"
-            "cell = b\"import sys\\nprint('OUT-C')\\nprint('ERR-C', file=sys.stderr)\"\n"
+            f"cell = {PRINT_MARKS.format('C')!r}.encode()\n"
             "assert lib.cdll.pyreactor_call(p, 9, None, 0, cell, len(cell)) == 0\n"
             "lib.cdll.pyreactor_close(p)\n"
-            "with pyreactor.Reactor() as r:\n"
-            "    r.run(\"import sys\\nprint('OUT-C')\\nprint('ERR-C', file=sys.stderr)\")\n"
-        )
+        ) + printing("C", "")
         done = run_python(code)
         self.assertEqual(done.returncode, 0, done.stderr)
         for stream in (done.stdout, done.stderr):
             for mark in (b"OUT-C", b"ERR-C"):
                 self.assertIn(stream.count(mark), (0, 2), (mark, stream))
 
-
     def test_discard(self):
-        code = (
-            "import pyreactor\n"
-            "with pyreactor.Reactor(stdout=pyreactor.DISCARD, stderr=pyreactor.DISCARD) as r:\n"
-            "    r.run(\"import sys\\nprint('OUT-D')\\nprint('ERR-D', file=sys.stderr)\")\n"
-            "with pyreactor.Reactor(stdout=pyreactor.DISCARD) as r:\n"
-            "    r.run(\"import sys\\nprint('OUT-K')\\nprint('ERR-K', file=sys.stderr)\")\n"
-            "print(pyreactor.load_library().discard_sink is not None)\n"
-        )
+        code = (printing("D", "stdout=pyreactor.DISCARD, stderr=pyreactor.DISCARD")
+                + printing("K", "stdout=pyreactor.DISCARD")
+                + "print(pyreactor.load_library().discard_sink is not None)\n")
         done = run_python(code)
         self.assertEqual(done.returncode, 0, done.stderr)
         both = done.stdout + done.stderr
@@ -89,9 +81,22 @@ class Sinks(unittest.TestCase):
             self.assertIn(b"ERR-K", done.stderr)
 
 
+PRINT_MARKS = "import sys\nprint('OUT-{0}')\nprint('ERR-{0}', file=sys.stderr)"
+
+
+def printing(label, options):
+    """Code for a child: an instance with these options prints OUT-label and ERR-label."""
+    return (f"import pyreactor\nwith pyreactor.Reactor({options}) as r:\n"
+            f"    r.run({PRINT_MARKS.format(label)!r})\n")
+
+
 class Capture(unittest.TestCase):
     def setUp(self):
         self.lib = pyreactor.load_library()
+
+    def need_capture(self):
+        if not self.lib.has_capture:
+            self.skipTest(f"{self.lib.path} has no pyreactor_set_capture yet (the C API is being added)")
 
     def test_without_the_c_api(self):
         if self.lib.has_capture:
@@ -102,8 +107,7 @@ class Capture(unittest.TestCase):
         self.assertIn("pyreactor_set_capture", str(cm.exception))
 
     def test_capture(self):
-        if not self.lib.has_capture:
-            self.skipTest(f"{self.lib.path} has no pyreactor_set_capture yet (the C API is being added)")
+        self.need_capture()
         sunk = []
         with reactor(stdout=sunk.append) as r:
             with r.capture() as out:
@@ -127,8 +131,7 @@ class Capture(unittest.TestCase):
 
 
     def test_truncated_and_after_a_timeout(self):
-        if not self.lib.has_capture:
-            self.skipTest(f"{self.lib.path} has no pyreactor_set_capture yet (the C API is being added)")
+        self.need_capture()
         with reactor(timeout_ms=3000) as r:
             with r.capture() as out:
                 r.run("import sys\nsys.stdout.write('x' * (17 << 20))\nsys.stderr.write('small')")

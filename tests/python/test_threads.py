@@ -72,7 +72,10 @@ class Threads(unittest.TestCase):
         # serialized calls would not overlap: each takes at least 1 s
         self.assertLess(max(s for s, _ in spans.values()), min(e for _, e in spans.values()))
 
-    def test_one_instance_two_threads_is_refused(self):
+    def busy_elsewhere(self):
+        """An instance whose call, on another thread, waits in a host
+        function until the returned `release` is called; `release` gives
+        that call's value."""
         inside, go_on = threading.Event(), threading.Event()
 
         def wait():
@@ -87,42 +90,31 @@ class Threads(unittest.TestCase):
         t = threading.Thread(target=lambda: box.append(r.apply_def("f")))
         t.start()
         self.assertTrue(inside.wait(30))
-        try:
-            for attempt in (lambda: r.run("1"), r.reset, r.close, lambda: setattr(r, "timeout_ms", 5)):
-                with self.assertRaises(pyreactor.BusyError) as cm:
-                    attempt()
-                self.assertEqual(cm.exception.type, "Busy")
-                self.assertIn("another thread", cm.exception.message)
-        finally:
+
+        def release():
             go_on.set()
             t.join()
-        self.assertEqual(box, ["done"])
+            return box
+
+        self.addCleanup(release)
+        return r, release
+
+    def test_one_instance_two_threads_is_refused(self):
+        r, release = self.busy_elsewhere()
+        for attempt in (lambda: r.run("1"), r.reset, r.close, lambda: setattr(r, "timeout_ms", 5)):
+            with self.assertRaises(pyreactor.BusyError) as cm:
+                attempt()
+            self.assertEqual(cm.exception.type, "Busy")
+            self.assertIn("another thread", cm.exception.message)
+        self.assertEqual(release(), ["done"])
         self.assertEqual(r.run("6 * 7"), 42)  # one at a time again
 
     def test_the_library_refuses_a_second_thread_during_a_host_call(self):
         # Past the package's own check: the C function called directly.
-        inside, go_on = threading.Event(), threading.Event()
-
-        def wait():
-            inside.set()
-            go_on.wait(30)
-            return 1
-
-        r = reactor(host_functions={"wait": wait})
-        self.addCleanup(r.close)
-        r.register_def("f", "import reactor\n\ndef f():\n    return reactor.host.wait()\n")
-        box = []
-        t = threading.Thread(target=lambda: box.append(r.apply_def("f")))
-        t.start()
-        self.assertTrue(inside.wait(30))
-        try:
-            cell = b"1"
-            code = r._inst.lib.cdll.pyreactor_call(r._inst.handle, 9, None, 0, cell, 1)
-        finally:
-            go_on.set()
-            t.join()
+        r, release = self.busy_elsewhere()
+        code = r._inst.lib.cdll.pyreactor_call(r._inst.handle, 9, None, 0, b"1", 1)
         self.assertEqual(code, pyreactor.MISUSE)
-        self.assertEqual(box, [1])
+        self.assertEqual(release(), ["done"])
 
     def test_the_library_survives_two_threads_on_one_instance(self):
         # Two threads call one handle through the C API directly, many

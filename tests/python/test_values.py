@@ -5,20 +5,12 @@ import unittest
 
 import pyreactor
 from pyreactor import _json
-from support import reactor
+from support import SharedReactor
 
 FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
 
 
-class Values(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.r = reactor()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.close()
-
+class Values(SharedReactor):
     def test_register_returns_the_name(self):
         self.assertEqual(self.r.register_def("fib", FIB), "fib")
         self.assertEqual(self.r.register_lambda("sq", "lambda x: x * x"), "sq")
