@@ -14,7 +14,7 @@ WASM := $(BUILD)/python-reactor.wasm
 WASM_PLAIN := $(BUILD)/python-reactor-plain.wasm
 
 .PHONY: all deps demo test clean distclean
-all: $(WASM) $(WASM_PLAIN) native
+all: $(WASM) $(WASM_PLAIN) native python-host deno-host npm-pack
 
 # ---------------------------------------------------------------- setup --
 # Debian packages (and deb-src entries), then the pinned npm packages.
@@ -48,6 +48,13 @@ include guest/guest.mk
 # --------------------------------------------------------- native host --
 # libpyreactor, the pyreactor command, their tests (hosts/native/native.mk).
 include hosts/native/native.mk
+# On libpyreactor.so: the Python host (hosts/python/python.mk,
+# build/pyreactor-python) and the Deno FFI host (hosts/deno/deno.mk,
+# build/pyreactor-deno).
+include hosts/python/python.mk
+include hosts/deno/deno.mk
+# `make npm-pack`: the JS host as an npm package (packaging/npm.mk).
+include packaging/npm.mk
 # `make soak`: a million applies on 4 threads, docs/soak.svg (tests/soak/soak.mk).
 include tests/soak/soak.mk
 
@@ -68,7 +75,8 @@ include bench/bench.mk
 include tests/fuzz/fuzz.mk
 
 # ---------------------------------------------------------------- tests --
-test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan soak-bin fuzz-bins node_modules/.package-lock.json
+test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan soak-bin fuzz-bins node_modules/.package-lock.json \
+    python-host deno-host npm-pack
 	@tests/run-all.sh
 
 clean:

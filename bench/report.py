@@ -99,11 +99,12 @@ LABELS = {
     "cpython": "CPython 3.11.2, same source",
     "debian": "Debian python3.11",
     "pyodide": "Pyodide",
+    "deno-ffi": "Deno host through FFI (libpyreactor.so)",
 }
 COLORS = {
     "native": "#1b7837", "native-batch": "#1b7837", "native-first": "#5aae61",
     "js-api": "#2166ac", "js-api-sync": "#4393c3", "js-inthread": "#67a9cf", "js-cli": "#2166ac", "js-first": "#67a9cf",
-    "cpython": "#4d4d4d", "debian": "#999999", "pyodide": "#b2182b",
+    "cpython": "#4d4d4d", "debian": "#999999", "pyodide": "#b2182b", "deno-ffi": "#7b3294",
 }
 
 
@@ -368,6 +369,8 @@ def report(R, svg_name):
     us = lambda u: t(u / 1e3)  # noqa: E731  (a value in µs)
 
     def missing(system):
+        if system in skipped:
+            return "skipped: %s" % skipped[system].split(":")[0]
         if system.split("-")[0] in skipped:
             return "skipped: %s" % skipped[system.split("-")[0]].split(":")[0]
         hits = [k for k in R.get("failures", {}) if k.endswith(": " + system)]
@@ -454,6 +457,14 @@ def report(R, svg_name):
             % ", ".join("%s %s" % (k, ratio(st["median"])) for k, st in worst))
     else:
         row("", "compute: geometric mean ≤ 1.3× (native host)", missing("native"), None)
+    if "deno-ffi" in geo and "native" in geo:
+        v = geo["deno-ffi"]["median"] / geo["native"]["median"]
+        row("Deno FFI compute", "Deno host through FFI: compute within 5% of the native host's (geometric means)",
+            "%.3f× the native host" % v, v <= 1.05, margin(v, 1.05, lambda x: "%.3f×" % x),
+            "the same compiled guest in the same library; what differs is the calling process (Deno) and "
+            "how the call reaches the library (a nonblocking FFI call).")
+    elif "deno-ffi" in R.get("skipped", {}):
+        row("", "Deno host through FFI: compute within 5% of the native host's", missing("deno-ffi"), None)
     if "js-api" in geo:
         w("| (no target) compute in the JS host under Node | %s | — |" % ratio(geo["js-api"]["median"]))
     # pyreactor batch
@@ -518,6 +529,11 @@ def report(R, svg_name):
     if "js-inthread" in jhc:
         w("| (no target) JS host call in-thread (guest.mjs), the same measure | %s | — |"
           % us(jhc["js-inthread"]["median"] / 1e3))
+    # Deno host through FFI (issue 14): its warm call and host call, next to the others
+    for key, what in (("warm", "warm apply"), ("hostcall", "host-call round trip")):
+        dv = R.get(key, {}).get("deno-ffi")
+        if dv:
+            w("| (no target) Deno host through FFI: %s | %s | — |" % (what, us(dv["median"] / 1e3)))
     # sizes
     for e in sizes.get("wasm", []):
         if e["label"].startswith("snapshot"):
@@ -651,9 +667,10 @@ def report(R, svg_name):
         "cpython": "`json.dumps(echo(*json.loads(args)))` in a loop (no sandbox)",
         "debian": "the same loop",
         "pyodide": "a PyProxy of `lambda a: json.dumps(echo(*json.loads(a)))` called from JS with a JS string",
+        "deno-ffi": "`await reactor.applyDefRaw('echo', args)` in hosts/deno: a nonblocking FFI call of `pyreactor_call`",
     }
     nsfmt = lambda ns: t(ns / 1e6)  # noqa: E731
-    for k in ("native", "js-inthread", "js-api", "js-api-sync", "cpython", "debian", "pyodide"):
+    for k in ("native", "deno-ffi", "js-inthread", "js-api", "js-api-sync", "cpython", "debian", "pyodide"):
         if k in warm:
             c = warm[k]
             w("| %s | %s | %s | %s | %d |" % (LABELS[k], what[k], spread(c, nsfmt), minmax(c, nsfmt), c["calls_per_batch"]))
@@ -667,7 +684,7 @@ def report(R, svg_name):
         w("")
         w("| system | empty call (`init`), median (IQR) | min–max | share of the warm call above |")
         w("|---|---|---|---|")
-        for k in ("native", "js-inthread", "js-api"):
+        for k in ("native", "deno-ffi", "js-inthread", "js-api"):
             if k in noop:
                 c = noop[k]
                 share = "%.0f%%" % (100 * c["median"] / warm[k]["median"]) if k in warm else ""
@@ -688,7 +705,7 @@ def report(R, svg_name):
           "nearly the same moment) and then the median; the geometric mean likewise per round. JS host: through "
           "the Reactor API (compute does not depend on the call path)." % kern.get("size", 1))
         w("")
-        systems = [s for s in ("native", "js-api", "cpython", "debian", "pyodide") if s in kern["seconds"]]
+        systems = [s for s in ("native", "deno-ffi", "js-api", "cpython", "debian", "pyodide") if s in kern["seconds"]]
         w("| kernel | CPython same source | " + " | ".join(LABELS[s] for s in systems if s != "cpython") + " |")
         w("|---|---:|" + "---:|" * (len(systems) - 1))
         extra = kern.get("extra", [])

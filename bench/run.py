@@ -495,6 +495,11 @@ def main():
     if not pyodide_ok:
         skipped["pyodide"] = "not installed: node_modules/pyodide is missing (run npm ci)"
 
+    deno = os.path.join(ROOT, "node_modules", ".bin", "deno")
+    deno_ffi_ok = os.path.exists(os.path.join(args.build, "libpyreactor.so")) and os.path.exists(deno)
+    if not deno_ffi_ok:
+        skipped["deno-ffi"] = "not built: build/libpyreactor.so or node_modules/.bin/deno is missing"
+
     pycache = os.path.join(outdir, "pycache")
 
     def env_for(name):
@@ -550,6 +555,11 @@ def main():
             if native_ok:
                 specs.append(("native", [native_bench, "serve", kpath]))
             specs.append(("js", [node, "--expose-gc", os.path.join(BENCH, "js_runner.mjs"), "serve", args.wasm, kpath]))
+            if deno_ffi_ok:
+                # The Deno host on libpyreactor.so (hosts/deno/bench.ts, the same line protocol).
+                specs.append(("deno-ffi", [deno, "run", "--quiet", "--no-prompt", "--no-config", "--allow-ffi",
+                                           "--allow-read", "--allow-env", os.path.join(ROOT, "hosts/deno/bench.ts"),
+                                           "serve", kpath]))
             specs.append(("cpython", [args.cpython, os.path.join(BENCH, "cpython_runner.py"), "serve"]))
             specs.append(("debian", [args.debian_python, os.path.join(BENCH, "cpython_runner.py"), "serve"]))
             if pyodide_ok:
@@ -581,14 +591,17 @@ def main():
         if "warm" in parts:
             spec = {"native": ("native", "warm"), "js-api": ("js", "warm-api"), "js-api-sync": ("js", "warm-api-sync"),
                     "js-inthread": ("js", "warm-inthread"),
-                    "cpython": ("cpython", "warm"), "debian": ("debian", "warm"), "pyodide": ("pyodide", "warm")}
+                    "cpython": ("cpython", "warm"), "debian": ("debian", "warm"), "pyodide": ("pyodide", "warm"),
+                    "deno-ffi": ("deno-ffi", "warm-api")}
             results["warm"] = warm_calls(cfg, jobs_of(spec), "warm calls")
-            spec = {"native": ("native", "noop"), "js-api": ("js", "noop-api"), "js-inthread": ("js", "noop-inthread")}
+            spec = {"native": ("native", "noop"), "js-api": ("js", "noop-api"), "js-inthread": ("js", "noop-inthread"),
+                    "deno-ffi": ("deno-ffi", "noop-api")}
             results["noop"] = warm_calls(cfg, jobs_of(spec), "empty calls", rounds=max(3, cfg["warm_rounds"] // 2))
             spec = {"native": ("native", "hostcall"), "native-host-part": ("native", "hostpart")}
             results["hostcall"] = warm_calls(cfg, jobs_of(spec), "host calls", rounds=max(3, cfg["warm_rounds"] // 2))
             # The JS host's host-call round trip (issue 13), by the same measure as the native host's.
-            spec = {"js-api": ("js", "hostcall-api"), "js-inthread": ("js", "hostcall-inthread")}
+            spec = {"js-api": ("js", "hostcall-api"), "js-inthread": ("js", "hostcall-inthread"),
+                    "deno-ffi": ("deno-ffi", "hostcall-api")}
             results.setdefault("hostcall", {}).update(
                 warm_calls(cfg, jobs_of(spec), "JS host calls", rounds=max(3, cfg["warm_rounds"] // 2)))
 

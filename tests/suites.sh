@@ -40,6 +40,9 @@ suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors t
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl
 suite native-api         build/native-tests/test_api
+suite native-calls       build/native-tests/test_calls
+suite native-exports     tests/native/test_exports.sh
+suite native-readme      tests/native/test_readme.sh
 suite native-host-functions build/native-tests/test_host_functions
 suite native-sandbox     build/native-tests/test_sandbox tests/sandbox/probes
 suite native-traps       build/native-tests/test_traps
@@ -48,6 +51,17 @@ suite native-json        build/native-tests/test_json
 suite native-cli         tests/native/test_cli.sh build/pyreactor
 suite native-split       tests/native/test_split.sh
 suite native-asan        tests/native/run-asan.sh
+# The hosts on libpyreactor.so: Python (ctypes, hosts/python) and Deno (FFI, hosts/deno).
+suite python-vectors     node tests/js/run-vectors.mjs --name python --vectors tests/vectors "${v2_vectors[@]}" -- build/pyreactor-python batch "${host_functions[@]}"
+suite python-hostile     node tests/js/run-vectors.mjs --name python-hostile --no-shared --vectors tests/hostile -- build/pyreactor-python batch --timeout-ms 20000 --memory-mb 512
+suite python-unit        /usr/bin/python3 tests/python/run.py
+suite deno-ffi-vectors   node tests/js/run-vectors.mjs --name deno-ffi --vectors tests/vectors "${v2_vectors[@]}" -- build/pyreactor-deno batch "${host_functions[@]}"
+suite deno-ffi-hostile   node tests/js/run-vectors.mjs --name deno-ffi-hostile --no-shared --vectors tests/hostile -- build/pyreactor-deno batch --timeout-ms 20000 --memory-mb 512
+suite deno-ffi-unit      tests/deno/run.sh
+# The JS host as an npm package, installed by name into an empty directory.
+suite npm-package        tests/npm/run.sh
+# Every relative link and anchor of the docs resolves inside the repository.
+suite docs-links         node tests/docs/links.mjs
 suite fuzz-short         tests/fuzz/run-short.sh
 suite soak               tests/soak/run.sh
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs

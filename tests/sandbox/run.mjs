@@ -68,12 +68,21 @@ const limit = ['--timeout-ms', String(HOST_LIMIT_MS)];
  *  an older commit's hosts/js and tests/sandbox with build/ linked in, to
  *  see a probe fail on the code before a fix. */
 let jsRoot = REPO;
-const cwdOf = (host) => (host.name === 'native' ? REPO : jsRoot);
+const cwdOf = (host) => (host.onLibrary ? REPO : jsRoot);
 const node = process.execPath;
 
 /** Every host the project ships, as a batch command for a fixture (or null: no grants). */
 const HOSTS = [
-  { name: 'native', title: 'native', command: (fix) => ['build/pyreactor', 'batch', ...limit, ...grantArgs(fix)] },
+  { name: 'native', title: 'native', onLibrary: true, command: (fix) => ['build/pyreactor', 'batch', ...limit, ...grantArgs(fix)] },
+  // The hosts on libpyreactor.so: Python (ctypes) and Deno (FFI).
+  {
+    name: 'python', title: 'Python (ctypes)', onLibrary: true,
+    command: (fix) => ['build/pyreactor-python', 'batch', ...limit, ...grantArgs(fix)],
+  },
+  {
+    name: 'deno-ffi', title: 'Deno FFI', onLibrary: true,
+    command: (fix) => ['build/pyreactor-deno', 'batch', ...limit, ...grantArgs(fix)],
+  },
   { name: 'node', title: 'Node worker', command: (fix) => [node, 'hosts/js/cli.mjs', 'batch', ...limit, ...grantArgs(fix)] },
   {
     name: 'node-inthread', title: 'Node in-thread Guest',
