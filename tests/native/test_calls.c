@@ -364,7 +364,9 @@ static void case_racing_threads(void)
   for (int i = 0; i < 2; i++)
     pthread_join(t[i], NULL);
   printf("racing threads: ok %ld+%ld, refused %ld+%ld\n", r[0].ok, r[1].ok, r[0].busy, r[1].busy);
-  T_CHECK("race codes", r[0].other == 0 && r[1].other == 0 && r[0].ok > 0 && r[1].ok > 0,
+  /* Who wins is the scheduler's business (a loaded machine may starve
+  ** one thread), but every answer is OK or MISUSE. */
+  T_CHECK("race codes", r[0].other == 0 && r[1].other == 0 && r[0].ok + r[1].ok > 0,
           "other codes %ld %ld", r[0].other, r[1].other);
   int rc = pyreactor_apply_def(p, "inc", "[41]");
   T_CHECK("after the race", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "42"), "rc %d %s", rc,

@@ -276,7 +276,8 @@ static int open_instance(const cli *c, pyreactor **p)
 static bool emit(char *line, size_t len)
 {
   if (line == NULL) {
-    fputs("{\"tag\":\"err\",\"error\":{\"type\":\"MemoryError\",\"message\":\"out of memory\"}}\n",
+    fputs("{\"tag\":\"err\",\"error\":{\"type\":\"" PYREACTOR_TYPE_MEMORY_ERROR
+          "\",\"message\":\"out of memory\"}}\n",
           stdout);
   } else {
     fwrite(line, 1, len, stdout);

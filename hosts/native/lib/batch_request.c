@@ -149,7 +149,7 @@ char *batch_result_line(int code, const char *text, size_t len, size_t *out_len)
     if (len > 0) {
       jbuf_add(&b, text, len);
     } else {
-      char *fallback = json_error_object("HostError", pyreactor_errstr(code), NULL);
+      char *fallback = json_error_object(PYREACTOR_TYPE_HOST_ERROR, pyreactor_errstr(code), NULL);
       jbuf_adds(&b, fallback != NULL ? fallback : "{}");
       free(fallback);
     }
@@ -162,7 +162,7 @@ char *batch_invalid_line(const char *message, size_t *out_len)
 {
   jbuf b;
   jbuf_init(&b);
-  jbuf_adds(&b, "{\"tag\":\"err\",\"error\":{\"type\":\"InvalidRequest\",\"message\":");
+  jbuf_adds(&b, "{\"tag\":\"err\",\"error\":{\"type\":\"" PYREACTOR_TYPE_INVALID_REQUEST "\",\"message\":");
   jbuf_add_json_string(&b, message, strlen(message));
   jbuf_adds(&b, "}}");
   return jbuf_take(&b, out_len);

@@ -37,7 +37,7 @@ enum { REPLY_NONE = -1, REPLY_VALUE = 0, REPLY_ERROR = 1 };
 
 /* The reply when the host had no memory for the reply itself. */
 static const char nomem_reply[] =
-  "{\"type\":\"MemoryError\",\"message\":\"the host ran out of memory for the reply\"}";
+  "{\"type\":\"" PYREACTOR_TYPE_MEMORY_ERROR "\",\"message\":\"the host ran out of memory for the reply\"}";
 
 /* The instance whose import this is: the host part lives inside it. */
 static pyreactor *owner(struct Z_host_instance_t *h)
@@ -57,7 +57,7 @@ static uint8_t *guest_range(pyreactor *p, u32 ptr, u64 len)
 
 static int bad_option(pyreactor *p, const char *why)
 {
-  pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", why);
+  pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, why);
   return PYREACTOR_MISUSE;
 }
 
@@ -197,7 +197,7 @@ int pyreactor_reply_ok(pyreactor_call_ctx *call, const char *json, size_t len)
   if (rc == JSON_OK && !json_utf8_valid(v.p, v.n))
     rc = JSON_INVALID;
   if (rc == JSON_INVALID) {
-    set_error(call, "HostError", "the host function's reply is not valid JSON");
+    set_error(call, PYREACTOR_TYPE_HOST_ERROR, "the host function's reply is not valid JSON");
     return PYREACTOR_MISUSE;
   }
   char *copy = rc == JSON_OK ? malloc(v.n + 1) : NULL;
@@ -215,7 +215,7 @@ int pyreactor_reply_error(pyreactor_call_ctx *call, const char *type, const char
 {
   if (!can_reply(call))
     return PYREACTOR_MISUSE;
-  set_error(call, type != NULL && type[0] != '\0' ? type : "HostError",
+  set_error(call, type != NULL && type[0] != '\0' ? type : PYREACTOR_TYPE_HOST_ERROR,
             message != NULL ? message : "");
   return call->reply != NULL ? PYREACTOR_OK : PYREACTOR_NOMEM;
 }
@@ -241,7 +241,7 @@ static void no_such_function(pyreactor_call_ctx *c, const uint8_t *name, size_t 
   }
   jbuf reply;
   jbuf_init(&reply);
-  jbuf_adds(&reply, "{\"type\":\"NoSuchHostFunction\",\"message\":");
+  jbuf_adds(&reply, "{\"type\":\"" PYREACTOR_TYPE_NO_SUCH_HOST_FUNCTION "\",\"message\":");
   jbuf_add_json_string(&reply, text, message_len);
   jbuf_adds(&reply, "}");
   free(text);
@@ -298,9 +298,9 @@ static void run_fn(pyreactor *p, const host_fn_entry *e, const char *name, size_
   if (rc != PYREACTOR_OK && c->reply_status != REPLY_ERROR) {
     char why[120];
     snprintf(why, sizeof why, "the host function failed: %s", pyreactor_errstr(rc));
-    set_error(c, "HostError", why);
+    set_error(c, PYREACTOR_TYPE_HOST_ERROR, why);
   } else if (c->reply_status == REPLY_NONE) {
-    set_error(c, "HostError", "the host function gave no reply");
+    set_error(c, PYREACTOR_TYPE_HOST_ERROR, "the host function gave no reply");
   }
 }
 
@@ -311,7 +311,7 @@ static void answer(pyreactor *p, const uint8_t *name, size_t name_len, const uin
 {
   pyreactor_call_ctx *c = &p->hc;
   if (name == NULL || args == NULL) {
-    set_error(c, "HostError", name == NULL ? "host.call: the name lies outside guest memory"
+    set_error(c, PYREACTOR_TYPE_HOST_ERROR, name == NULL ? "host.call: the name lies outside guest memory"
                                            : "host.call: the args lie outside guest memory");
     return;
   }
@@ -327,12 +327,13 @@ static void answer(pyreactor *p, const uint8_t *name, size_t name_len, const uin
     if (rc == JSON_NOMEM)
       set_reply(c, REPLY_ERROR, NULL, 0);
     else
-      set_error(c, "InvalidArgs", "host.call: the args must be a JSON array or object in UTF-8");
+      set_error(c, PYREACTOR_TYPE_INVALID_ARGS,
+                "host.call: the args must be a JSON array or object in UTF-8");
     return;
   }
   /* Out of time already: the call ends at the next switch to wasm. */
   if (guest_interrupted()) {
-    set_error(c, "Timeout", "the call ran out of time before the host function ran");
+    set_error(c, PYREACTOR_TYPE_TIMEOUT, "the call ran out of time before the host function ran");
     return;
   }
   run_fn(p, e, e->name != NULL ? e->name : c->args + args_len + 1, args_len);

@@ -486,7 +486,7 @@ static const char *stderr_start(child *ch)
 static void reply_failure(pyreactor_call_ctx *call, child *ch, const char *fallback)
 {
   const char *said = stderr_start(ch);
-  pyreactor_reply_error(call, "HostError", said[0] != '\0' ? said : fallback);
+  pyreactor_reply_error(call, PYREACTOR_TYPE_HOST_ERROR, said[0] != '\0' ? said : fallback);
 }
 
 static void answer(pyreactor_call_ctx *call, const host_command *c, child *ch, int pumped,
@@ -496,15 +496,15 @@ static void answer(pyreactor_call_ctx *call, const host_command *c, child *ch, i
   char why[400];
   if (pumped == PUMP_TIMEOUT) {
     snprintf(why, sizeof why, "%.200s was killed: the call ran out of time", cmd);
-    pyreactor_reply_error(call, "Timeout", why); /* dropped: the call ends with Timeout */
+    pyreactor_reply_error(call, PYREACTOR_TYPE_TIMEOUT, why); /* dropped: the call ends with Timeout */
   } else if (pumped == PUMP_TOO_MUCH) {
     snprintf(why, sizeof why, "%.200s wrote more than %zu MiB, the limit of a reply", cmd,
              HOST_COMMAND_MAX_OUTPUT >> 20);
-    pyreactor_reply_error(call, "HostError", why);
+    pyreactor_reply_error(call, PYREACTOR_TYPE_HOST_ERROR, why);
   } else if (pumped == PUMP_FAILED || ch->output.failed) {
     snprintf(why, sizeof why, "reading the output of %.200s failed: %s", cmd,
              ch->output.failed ? "out of memory" : strerror(ch->read_errno));
-    pyreactor_reply_error(call, "HostError", why);
+    pyreactor_reply_error(call, PYREACTOR_TYPE_HOST_ERROR, why);
   } else if (status == -1) {
     snprintf(why, sizeof why, "%.200s: its exit status is lost (SIGCHLD is ignored)", cmd);
     reply_failure(call, ch, why);
@@ -536,7 +536,7 @@ int host_command_fn(pyreactor_call_ctx *call, const char *name, const char *args
   if (rc != 0) {
     char why[400];
     snprintf(why, sizeof why, "cannot run %.200s: %s", c->argv[0], strerror(rc));
-    pyreactor_reply_error(call, "HostError", why);
+    pyreactor_reply_error(call, PYREACTOR_TYPE_HOST_ERROR, why);
     return PYREACTOR_OK;
   }
   int pumped = pump(&ch, call);

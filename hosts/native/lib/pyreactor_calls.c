@@ -15,7 +15,7 @@
 
 static int misuse(pyreactor *p, const char *why)
 {
-  pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", why);
+  pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, why);
   return PYREACTOR_MISUSE;
 }
 
@@ -55,7 +55,8 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
   if (out.code == PYREACTOR_OK && op_is_registration(op)) {
     if (pyr_log_append(p, op, name, name_len, op_has_text(op) ? text : NULL, text_len) != PYREACTOR_OK) {
       free(out.text);
-      pyr_result_error(p, PYREACTOR_NOMEM, "MemoryError", "out of memory recording the registration");
+      pyr_result_error(p, PYREACTOR_NOMEM, PYREACTOR_TYPE_MEMORY_ERROR,
+                       "out of memory recording the registration");
       return PYREACTOR_NOMEM;
     }
     p->log[p->n_log - 1].ns = pyr_now_ns() - start; /* the replay's measure of it */

@@ -240,5 +240,7 @@ void pyr_run(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
     return;
   }
   free(j.out);
-  outcome_error(out, j.code, j.code == PYREACTOR_NOMEM ? "MemoryError" : "InvalidResult", j.why);
+  outcome_error(out, j.code,
+                j.code == PYREACTOR_NOMEM ? PYREACTOR_TYPE_MEMORY_ERROR : PYREACTOR_TYPE_INVALID_RESULT,
+                j.why);
 }

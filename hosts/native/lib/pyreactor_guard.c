@@ -28,10 +28,10 @@ int pyr_enter(pyreactor *p, bool report)
   if (holder != me || !report)
     return PYREACTOR_MISUSE;
   if (p->in_host_fn) /* the guest's own answer to an export during host.call */
-    pyr_result_error(p, PYREACTOR_MISUSE, "Busy",
+    pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_BUSY,
                      "the instance is busy (called from one of its own host functions)");
   else
-    pyr_result_error(p, PYREACTOR_MISUSE, "Misuse",
+    pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE,
                      "the instance is busy (called from one of its own sinks)");
   return PYREACTOR_MISUSE;
 }

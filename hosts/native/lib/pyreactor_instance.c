@@ -86,7 +86,7 @@ static int cap_below_module(pyreactor *p, uint32_t pages)
     snprintf(cap, sizeof cap, "%zu bytes", p->memory_limit);
   snprintf(msg, sizeof msg, "memory_limit %s is below the %llu MiB the module needs", cap,
            (unsigned long long)need_mib);
-  pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", msg);
+  pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, msg);
   return PYREACTOR_MISUSE;
 }
 
@@ -99,7 +99,7 @@ int pyr_create_guest(pyreactor *p)
   memset(&p->guest, 0, sizeof p->guest);
   memset(&p->host, 0, sizeof p->host);
   if (wasi_ctx_init(&p->wasi, &p->wcfg, &p->guest.w2c_memory) != 0) {
-    pyr_result_error(p, PYREACTOR_CANTOPEN, "HostError", "cannot set up the WASI file table");
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_HOST_ERROR, "cannot set up the WASI file table");
     return PYREACTOR_CANTOPEN;
   }
   p->env.stack = &p->stack;
@@ -117,7 +117,7 @@ int pyr_create_guest(pyreactor *p)
     char msg[160];
     snprintf(msg, sizeof msg, "instantiating the guest trapped: %s", guest_trap_text(trap));
     pyr_destroy_guest(p);
-    pyr_result_error(p, PYREACTOR_CANTOPEN, "Trap", msg);
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_TRAP, msg);
     return PYREACTOR_CANTOPEN;
   }
   p->live = true;
@@ -154,25 +154,25 @@ static int copy_grant(pyreactor *p, const pyreactor_dir *d)
 {
   char msg[512];
   if (d->host_path == NULL || d->host_path[0] == '\0') {
-    pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", "a directory grant needs a host_path");
+    pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, "a directory grant needs a host_path");
     return PYREACTOR_MISUSE;
   }
   const char *guest = d->guest_path != NULL ? d->guest_path : d->host_path;
   if (guest[0] == '\0') {
-    pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", "a directory grant needs a guest path");
+    pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, "a directory grant needs a guest path");
     return PYREACTOR_MISUSE;
   }
   int fd = open(d->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     snprintf(msg, sizeof msg, "cannot open directory %s: %s", d->host_path, strerror(errno));
-    pyr_result_error(p, PYREACTOR_CANTOPEN, "HostError", msg);
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_HOST_ERROR, msg);
     return PYREACTOR_CANTOPEN;
   }
   wasi_grant *g = &p->grants[p->n_grants];
   g->guest_path = strdup(guest);
   if (g->guest_path == NULL) {
     close(fd);
-    pyr_result_error(p, PYREACTOR_NOMEM, "MemoryError", "out of memory");
+    pyr_result_error(p, PYREACTOR_NOMEM, PYREACTOR_TYPE_MEMORY_ERROR, "out of memory");
     return PYREACTOR_NOMEM;
   }
   g->host_fd = fd;
@@ -186,7 +186,7 @@ static int copy_grants(pyreactor *p, const pyreactor_options *o)
   if (o->n_dirs == 0)
     return PYREACTOR_OK;
   if (o->dirs == NULL || o->n_dirs > WASI_MAX_FDS - 3) {
-    pyr_result_error(p, PYREACTOR_MISUSE, "Misuse", "bad dirs/n_dirs in options");
+    pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE, "bad dirs/n_dirs in options");
     return PYREACTOR_MISUSE;
   }
   p->grants = calloc(o->n_dirs, sizeof *p->grants);
@@ -229,7 +229,7 @@ static int copy_env(pyreactor *p, const pyreactor_options *o)
   p->wcfg.env_count = (uint32_t)o->n_env;
   return PYREACTOR_OK;
 misuse:
-  pyr_result_error(p, PYREACTOR_MISUSE, "Misuse",
+  pyr_result_error(p, PYREACTOR_MISUSE, PYREACTOR_TYPE_MISUSE,
                    "env entries must be \"NAME=VALUE\" strings (at most 1 MiB in all)");
   return PYREACTOR_MISUSE;
 }
@@ -259,7 +259,7 @@ static int copy_options(pyreactor *p, const pyreactor_options *o)
   p->memory_limit_mib = (uint32_t)(o->memory_limit >> 20 > 4096 ? 4096 : o->memory_limit >> 20);
   p->env.timeout_ms = o->timeout_ms;
   if (guest_stack_init(&p->stack, o->stack_size) != 0) {
-    pyr_result_error(p, PYREACTOR_CANTOPEN, "HostError",
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_HOST_ERROR,
                      "cannot reserve the guest stack (stack_size must be 1 MiB .. 16 GiB)");
     return PYREACTOR_CANTOPEN;
   }
@@ -284,7 +284,7 @@ int pyreactor_open(const pyreactor_options *opts, pyreactor **out)
   if (rc == PYREACTOR_OK)
     pyr_result_set(p, PYREACTOR_OK, NULL, 0);
   else if (p->text == NULL)
-    pyr_result_error(p, rc, rc == PYREACTOR_NOMEM ? "MemoryError" : "HostError",
+    pyr_result_error(p, rc, rc == PYREACTOR_NOMEM ? PYREACTOR_TYPE_MEMORY_ERROR : PYREACTOR_TYPE_HOST_ERROR,
                      pyreactor_errstr(rc));
   return rc;
 }

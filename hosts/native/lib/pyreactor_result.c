@@ -95,10 +95,10 @@ static bool at_memory_cap(const pyreactor *p)
 char *pyr_trap_text(const pyreactor *p, int trap, size_t *len)
 {
   char msg[160];
-  const char *type = at_memory_cap(p) ? "MemoryLimit" : "Trap";
+  const char *type = at_memory_cap(p) ? PYREACTOR_TYPE_MEMORY_LIMIT : PYREACTOR_TYPE_TRAP;
   if (trap == GUEST_TRAP_TIMEOUT) {
     snprintf(msg, sizeof msg, "the call took longer than %u ms", (unsigned)p->env.timeout_ms);
-    type = "Timeout";
+    type = PYREACTOR_TYPE_TIMEOUT;
   } else if (trap == GUEST_TRAP_PROC_EXIT) {
     snprintf(msg, sizeof msg, "wasm trap: the guest called proc_exit(%u)",
              (unsigned)p->wasi.exit_code);
