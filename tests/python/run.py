@@ -44,6 +44,11 @@ class Result(unittest.TextTestResult):
 def main():
     verbose = "-v" in sys.argv[1:]
     pattern = next((a for a in sys.argv[1:] if a != "-v"), "test_*.py")
+    # The tree's library unless told otherwise: not one installed elsewhere,
+    # which the package's own search order would find first.
+    built = os.path.join(ROOT, "build", "libpyreactor.so")
+    if not os.environ.get("PYREACTOR_LIB") and os.path.exists(built):
+        os.environ["PYREACTOR_LIB"] = built
     import pyreactor
 
     try:

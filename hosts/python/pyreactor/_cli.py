@@ -99,15 +99,9 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
         if a == "--help":
             sys.stdout.write(USAGE)
             raise SystemExit(0)
-        if a == "--version":
-            from . import __version__
-
-            lib = _native.load_library(opts.get("library"))
-            sys.stdout.write(
-                f"pyreactor (Python) {__version__}, libpyreactor {lib.version or '(version unknown)'}"
-                f" ({lib.path}), ABI {lib.abi_version}\n"
-            )
-            raise SystemExit(0)
+        if a == "--version":  # after the other options: --library counts
+            opts["version"] = True
+            continue
         if i >= len(argv):
             raise Usage(f"{a} needs a value")
         v = argv[i]
@@ -142,6 +136,15 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
             opts["library"] = v
         else:
             raise Usage(f"unknown option {a}")
+    if opts.pop("version", False):
+        from . import __version__
+
+        lib = _native.load_library(opts.get("library"))
+        sys.stdout.write(
+            f"pyreactor (Python) {__version__}, libpyreactor {lib.version or '(version unknown)'}"
+            f" ({lib.path}), ABI {lib.abi_version}\n"
+        )
+        raise SystemExit(0)
     return opts, pos
 
 
