@@ -306,8 +306,9 @@ static void case_replay_budget(void)
   double took = now_ms() - t0;
   /* The three cost 2 x 200 ms (the budget) + ~100 ms (the third's own
   ** allowance) + their rebuilds, each about `base` (the trap and one
-  ** rebuild); before the budget: 3 x 10 s. */
-  T_CHECK("trap answered in time", rc == PYREACTOR_TRAP && took < 4 * base + 3 * 200 + 100,
+  ** rebuild; + 50 ms, for the load of a shared 2-core machine); before
+  ** the budget: 3 x 10 s. */
+  T_CHECK("trap answered in time", rc == PYREACTOR_TRAP && took < 4 * (base + 50) + 3 * 200 + 100,
           "rc %d after %.0f ms (%.0f ms without the loops)", rc, took, base);
   printf("trapping call: %.0f ms; with 3 modules looping on replay under 200 ms: %.0f ms\n", base, took);
   T_CHECK("dropped", pyreactor_replay_failures(p) == 3, "replay failures %lu",
