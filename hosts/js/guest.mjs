@@ -147,6 +147,10 @@ export class Guest {
    *   for the guest's host.call (synchronously; text is the reply's JSON,
    *   as a string or UTF-8 bytes, a value when ok, else an error object
    *   {type, message}; a GuestTrap thrown ends the guest's call as a trap).
+   *   Or hostCallBytes(nameBytes, argsBytes) -> {ok, text}: the same with
+   *   the name and args as the guest wrote them, UTF-8 (views of guest
+   *   memory, valid during the call only), not decoded (the worker copies
+   *   them on as they are).
    *   Or, instead of hostCall, hostFunctions / hostFunctionsRaw as for
    *   Reactor (host-functions.mjs), checked (a TypeError), but synchronous
    *   only: one that returns a promise gets an error reply (HostError),
@@ -162,6 +166,7 @@ export class Guest {
   #wasi = null;
   #onCallback;
   #hostCall;
+  #hostCallBytes = null;
   #applyId = 0; // the id of the apply_* running, 0 when none
   #records = null; // what host.callback gave for it: null, a record, or an array of them
   #stray = null; // [[id, record]] given for other ids
@@ -184,6 +189,7 @@ export class Guest {
       this.#hostCall = (name, argsText) => table.startSync(name, argsText, why);
     } else {
       this.#hostCall = options.hostCall ?? null;
+      this.#hostCallBytes = options.hostCallBytes ?? null;
     }
   }
 
@@ -251,9 +257,16 @@ export class Guest {
    * runs the guest answers every export but alloc/dealloc with Busy.
    */
   #call(namePtr, nameLen, argsPtr, argsLen, replyPtr) {
-    const name = decoder.decode(this.#guestRange(namePtr, nameLen, 'the name'));
-    const argsText = decoder.decode(this.#guestRange(argsPtr, argsLen, 'the args'));
-    const { ok, text } = this.#reply(name, argsText);
+    const nameBytes = this.#guestRange(namePtr, nameLen, 'the name');
+    const argsBytes = this.#guestRange(argsPtr, argsLen, 'the args');
+    let reply;
+    if (this.#hostCallBytes !== null) {
+      reply = this.#reply(this.#hostCallBytes, nameBytes, argsBytes); // no text in between
+    } else {
+      const name = decoder.decode(nameBytes);
+      reply = this.#hostCall === null ? noSuchHostFunction(name) : this.#reply(this.#hostCall, name, decoder.decode(argsBytes));
+    }
+    const { ok, text } = reply;
     // A hostCall that re-entered the guest and trapped it: the guest's
     // state is lost, so the call waiting here must not go on.
     if (this.poisoned) throw new GuestTrap(this.poisoned);
@@ -274,11 +287,10 @@ export class Guest {
     return ok ? 0 : 1;
   }
 
-  /** {ok, text} of the host function `name`: hostCall's, or an error reply. */
-  #reply(name, argsText) {
-    if (this.#hostCall === null) return noSuchHostFunction(name);
+  /** {ok, text} of hostCall(name, args) (or hostCallBytes), or an error reply. */
+  #reply(hostCall, name, args) {
     try {
-      const { ok, text } = this.#hostCall(name, argsText);
+      const { ok, text } = hostCall(name, args);
       if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
         throw new TypeError('hostCall must return {ok, text} with a string or Uint8Array text');
       }

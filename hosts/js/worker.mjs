@@ -37,11 +37,18 @@ function sink(value, fd) {
 }
 
 // The host functions run on the main thread, which owns them (a HOSTCALL
-// frame); a name it has none of is answered here, without the round trip.
+// frame naming one by its index in `names`, the args bytes copied from
+// guest memory as they are); a name it has none of is answered here,
+// without the round trip.
 function hostCaller(names) {
   if (!names?.length) return undefined;
-  const known = new Set(names);
-  return (name, argsText) => (known.has(name) ? end.hostCall(name, argsText) : noSuchHostFunction(name));
+  const index = new Map(names.map((name, i) => [name, i]));
+  const nameDecoder = new TextDecoder();
+  return (nameBytes, argsBytes) => {
+    const name = nameDecoder.decode(nameBytes);
+    const i = index.get(name);
+    return i === undefined ? noSuchHostFunction(name) : end.hostCall(i, name, argsBytes);
+  };
 }
 
 // A trap with the memory at its cap is the cap's doing: Python could not
@@ -122,7 +129,7 @@ try {
     stderr: sink(stderr, 2),
     memoryMb,
     wakeup: end.wakeup,
-    hostCall: hostCaller(hostFunctions),
+    hostCallBytes: hostCaller(hostFunctions),
   });
 } catch (error) {
   guest = null;
