@@ -99,7 +99,7 @@ test('every call form takes { output: true }: async, sync, raw, run, call, regis
 });
 
 test('a PythonError of a call with { output: true } carries what it printed before the error', async () => {
-  await withReactor({ stdout: 'ignore', stderr: 'ignore', timeoutMs: 2000 }, async (r) => {
+  await withReactor({ stdout: 'ignore', stderr: 'ignore', timeoutMs: 3000 }, async (r) => {
     await r.registerDef('talk', TALK);
     const check = (error, tag, type = 'ValueError') => {
       assert.ok(error instanceof PythonError, String(error));
@@ -175,7 +175,7 @@ test('call options are checked strictly: an unknown key or a value of the wrong 
 
 test('ProcessReactor: { output: true } per call, errors carry it, the bound holds, options checked', async () => {
   let merged = '';
-  const r = await ProcessReactor.load({ wasm: WASM_PATH, output: (text) => { merged += text; }, timeoutMs: 5000 });
+  const r = await ProcessReactor.load({ wasm: WASM_PATH, output: (text) => { merged += text; } });
   try {
     await r.registerDef('talk', TALK);
     const calls = [];
