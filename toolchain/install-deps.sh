@@ -14,6 +14,8 @@ PACKAGES=(
   liblzma-dev xz-utils
   nodejs python3
   procps  # ps: the JS tests check that a killed child process is gone
+  # the Python host (hosts/python): installed offline with pip, type-checked
+  python3-setuptools python3-pip python3-mypy
 )
 
 SUDO=""
