@@ -107,7 +107,10 @@
 ** date). With a time limit, each registration is replayed with three times
 ** the time it took when it was made plus 100 ms, or with the call's limit when
 ** that is more and the replay budget lasts: twice the call's limit, spent
-** only by replays that fail. A registration that fails, traps or runs out
+** only by replays that fail. One that runs out of time before its thread
+** could run twice the CPU time it took when made (+ 10 ms: a loaded
+** machine, or a wait) is tried once more with four times as long (its own
+** time or the limit). A registration that fails, traps or runs out
 ** of time on replay is dropped (later calls to its name:
 ** "NotRegistered"), counted by pyreactor_replay_failures, and reported by
 ** one line on the stderr sink (fd 2 by default, even with capture on):

@@ -325,6 +325,42 @@ static void case_replay_budget(void)
   pyreactor_close(p);
 }
 
+/* A registration that only waits past its own replay time (here a sleep;
+** on a loaded machine, the CPU it does not get) is tried once more with
+** four times as long, and kept. */
+static void case_replay_retry(void)
+{
+  seen s;
+  memset(&s, 0, sizeof s);
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  o.stderr_sink = to_seen;
+  o.sink_user = &s;
+  pyreactor *p = t_open(&o);
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  double at = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 + 0.2;
+  char code[256];
+  snprintf(code, sizeof code, "import time\nif time.time() > %.3f:\n    time.sleep(0.25)\n"
+           "def f():\n    return 1\n", at);
+  int rc = pyreactor_register_module(p, "slow", code);
+  T_CHECK("sleeper registers", rc == PYREACTOR_OK, "%s", pyreactor_errmsg(p));
+  pyreactor_register_lambda(p, "spin", "lambda: [0 for _ in iter(int, 1)]");
+  usleep(300 * 1000);
+  pyreactor_set_timeout(p, 5); /* a budget of 10 ms: the module gets its own time */
+  double t0 = now_ms();
+  rc = pyreactor_apply_lambda(p, "spin", "[]");
+  double took = now_ms() - t0;
+  pyreactor_set_timeout(p, 0);
+  printf("replay of a module that sleeps 250 ms past its own time: %.0f ms\n", took);
+  T_CHECK("sleeper kept", rc == PYREACTOR_TIMEOUT && pyreactor_replay_failures(p) == 0 && s.n == 0,
+          "rc %d, failures %lu, warnings [%s]", rc, pyreactor_replay_failures(p), s.text);
+  rc = pyreactor_apply_def(p, "slow.f", "[]");
+  T_CHECK("sleeper works", rc == PYREACTOR_OK && t_streq(pyreactor_result(p, NULL), "1"), "rc %d %s", rc,
+          pyreactor_result(p, NULL));
+  pyreactor_close(p);
+}
+
 /* ------------------------------------------------------ racing threads -- */
 
 typedef struct racer {
@@ -520,6 +556,7 @@ int main(void)
   case_capture_threads();
   case_default_sinks();
   case_replay_budget();
+  case_replay_retry();
   case_racing_threads();
   case_blocked_signals(false);
   case_blocked_signals(true);
