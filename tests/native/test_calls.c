@@ -41,6 +41,15 @@ static void to_seen(void *user, const char *data, size_t len)
     s->reentry_rc = pyreactor_set_capture(s->p, 1);
 }
 
+/* Default options but stderr (guest output, replay warnings) into s. */
+static void watch_stderr(pyreactor_options *o, seen *s)
+{
+  memset(s, 0, sizeof *s);
+  pyreactor_options_init(o);
+  o->stderr_sink = to_seen;
+  o->sink_user = s;
+}
+
 static const char printer[] =
   "import sys\n"
   "def show(out, err):\n"
@@ -53,12 +62,9 @@ static const char printer[] =
 static void case_capture(void)
 {
   seen s;
-  memset(&s, 0, sizeof s);
   pyreactor_options o;
-  pyreactor_options_init(&o);
+  watch_stderr(&o, &s);
   o.stdout_sink = to_seen;
-  o.stderr_sink = to_seen;
-  o.sink_user = &s;
   pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "show", printer);
   T_CHECK("capture off", pyreactor_apply_def(p, "show", "[\"a\", \"b\"]") == PYREACTOR_OK &&
@@ -277,13 +283,10 @@ static int count(const char *hay, const char *needle)
 static void case_replay_budget(void)
 {
   seen s;
-  memset(&s, 0, sizeof s);
   pyreactor_options o;
-  pyreactor_options_init(&o);
+  watch_stderr(&o, &s);
   o.timeout_ms = 200;
   o.stack_size = (size_t)2 << 20; /* deep recursion traps in ~60 ms, not ~220 */
-  o.stderr_sink = to_seen;
-  o.sink_user = &s;
   pyreactor *p = t_open(&o);
   pyreactor_register_def(p, "good", "def good():\n    return 'still here'\n");
   pyreactor_register_def(p, "deep", deep_code);
@@ -331,11 +334,8 @@ static void case_replay_budget(void)
 static void case_replay_retry(void)
 {
   seen s;
-  memset(&s, 0, sizeof s);
   pyreactor_options o;
-  pyreactor_options_init(&o);
-  o.stderr_sink = to_seen;
-  o.sink_user = &s;
+  watch_stderr(&o, &s);
   pyreactor *p = t_open(&o);
   struct timespec wall;
   clock_gettime(CLOCK_REALTIME, &wall);
