@@ -31,7 +31,7 @@ import {
 import { PythonError, ReactorCalls, valueOfAnswer, requestFor } from './calls.mjs';
 import { Capture } from './capture.mjs';
 import { isRegistration, contractBreach, warnReplay } from './replay.mjs';
-import { Link, HostWait, TextSource, STARTING, CALLING, SYNC_START_LIMIT_MS } from './main-end.mjs';
+import { Link, HostWait, TextSource, STARTING, CALLING, SYNC_START_LIMIT_MS, textOf } from './main-end.mjs';
 import { StdinFeed } from './stdin.mjs';
 import * as spares from './spares.mjs';
 
@@ -565,7 +565,7 @@ export class Reactor extends ReactorCalls {
         // so that the usual call (short args, a sync function, a short
         // reply) makes no generator of its own.
         const name = this.#hostNames[ctl[TAG]]; // our NEXT frames reset it: read it first
-        const args = decoder.decode(ctl[MORE] ? yield* link.readMessage() : link.data.subarray(0, ctl[LEN]));
+        const args = textOf(ctl[MORE] ? yield* link.readMessage() : link.data.subarray(0, ctl[LEN]));
         let reply = this.#inSync ? this.#host.startSync(name, args, SYNC_CANNOT_WAIT) : this.#host.start(name, args);
         if (reply instanceof HostCall) reply = yield* this.#awaitHost(link, reply);
         link.check();

@@ -44,11 +44,25 @@ function hostCaller(names) {
   if (!names?.length) return undefined;
   const index = new Map(names.map((name, i) => [name, i]));
   const nameDecoder = new TextDecoder();
+  // The last name called, as bytes: a loop calls one function again and
+  // again, and comparing a few bytes costs less than decoding them.
+  let last = new Uint8Array(0);
+  let lastName = null;
+  let lastIndex;
   return (nameBytes, argsBytes) => {
-    const name = nameDecoder.decode(nameBytes);
-    const i = index.get(name);
-    return i === undefined ? noSuchHostFunction(name) : end.hostCall(i, name, argsBytes);
+    if (lastName === null || !sameBytes(nameBytes, last)) {
+      lastName = nameDecoder.decode(nameBytes);
+      lastIndex = index.get(lastName);
+      last = nameBytes.slice();
+    }
+    return lastIndex === undefined ? noSuchHostFunction(lastName) : end.hostCall(lastIndex, lastName, argsBytes);
   };
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 // A trap with the memory at its cap is the cap's doing: Python could not
