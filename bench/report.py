@@ -851,6 +851,10 @@ def report(R, svg_name):
       "(drives everything), `bench/kernels.py`, `bench/native_bench.c`, `bench/js_runner.mjs`, "
       "`bench/pyodide_runner.mjs`, `bench/cpython_runner.py`, `bench/spawn.c`, `bench/report.py`.")
     w("")
+    # Earlier hand measurements of the JS host, kept verbatim (bench/js_host_history.md).
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "js_host_history.md")) as f:
+        w(f.read().rstrip("\n"))
+    w("")
     return "\n".join(L)
 
 
