@@ -11,6 +11,7 @@
 #include "batch_request.h"
 #include "host_command.h"
 #include "pyreactor.h"
+#include "pyreactor_pack_cmd.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 static const char usage[] =
   "usage: pyreactor [OPTIONS] batch\n"
   "       pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]\n"
+  "       pyreactor pack --packages DIR ... [--preload MODS] -o OUT.wasm\n"
   "       pyreactor --help | --version\n"
   "\n"
   "Runs sandboxed Python 3.11 (python-reactor.wasm compiled to native code).\n"
@@ -443,6 +445,8 @@ static int run_call(const cli *c)
 
 int main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "pack") == 0)
+    return pyreactor_pack_main(argc - 1, argv + 1); /* options of its own */
   cli c;
   memset(&c, 0, sizeof c);
   /* At most one --dir / --env / --host-function per argument: argc bounds

@@ -270,6 +270,11 @@ static int copy_options(pyreactor *p, const pyreactor_options *o)
 
 int pyreactor_open(const pyreactor_options *opts, pyreactor **out)
 {
+  return pyr_open(opts, false, out);
+}
+
+int pyr_open(const pyreactor_options *opts, bool deterministic, pyreactor **out)
+{
   if (out == NULL)
     return PYREACTOR_MISUSE;
   pyreactor *p = calloc(1, sizeof *p);
@@ -279,6 +284,7 @@ int pyreactor_open(const pyreactor_options *opts, pyreactor **out)
   pyreactor_options none;
   pyreactor_options_init(&none);
   int rc = copy_options(p, opts != NULL ? opts : &none);
+  p->wcfg.deterministic = deterministic;
   if (rc == PYREACTOR_OK)
     rc = pyr_create_guest(p);
   if (rc == PYREACTOR_OK)

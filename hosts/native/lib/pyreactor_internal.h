@@ -128,6 +128,10 @@ void pyr_output_free(pyreactor *p);
 void pyr_warn(pyreactor *p, const char *text);
 
 /* pyreactor_instance.c */
+/* pyreactor_open, with the WASI layer's clocks and random bytes a fixed
+** sequence when `deterministic` (what `pyreactor pack` runs its snapshot
+** in, docs/packages.md). */
+int pyr_open(const pyreactor_options *opts, bool deterministic, pyreactor **out);
 uint64_t pyr_now_ns(void); /* CLOCK_MONOTONIC */
 int pyr_create_guest(pyreactor *p);
 void pyr_destroy_guest(pyreactor *p);
