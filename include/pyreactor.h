@@ -206,6 +206,15 @@ typedef struct pyreactor_options {
                               ** (see pyreactor_set_capture) */
   size_t capture_limit;       /* what one call keeps per stream, in bytes;
                               ** 0 = 16 MiB; the rest is dropped */
+  const char *module_path;    /* a module made by `pyreactor pack` (users'
+                              ** packages frozen in, docs/packages.md) to run
+                              ** instead of the compiled one; NULL: the
+                              ** compiled one. Its code must be the compiled
+                              ** one's: it is checked, and only its memory
+                              ** image and globals are used, without
+                              ** recompiling; any other module is refused
+                              ** with PYREACTOR_CANTOPEN (type "HostError",
+                              ** the message naming the file) */
 } pyreactor_options;
 
 void pyreactor_options_init(pyreactor_options *opts);

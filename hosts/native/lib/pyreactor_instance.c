@@ -57,6 +57,8 @@ static void instantiate(void *arg)
 {
   pyreactor *p = arg;
   Z_python_reactor_instantiate(&p->guest, &p->host, &p->wasi);
+  if (p->module != NULL) /* a pack: its memory and globals, before any guest code runs */
+    pyr_module_apply(p->module, &p->guest.w2c_memory, &p->guest.w2c_g0);
   guest_wasm_enter();
   if (Z_python_reactorZ__initialize != NULL)
     Z_python_reactorZ__initialize(&p->guest);
@@ -234,9 +236,23 @@ misuse:
   return PYREACTOR_MISUSE;
 }
 
+static int open_module(pyreactor *p, const pyreactor_options *o)
+{
+  if (o->module_path == NULL)
+    return PYREACTOR_OK;
+  char err[1024];
+  if (pyr_module_open(o->module_path, &p->module, err, sizeof err) != 0) {
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_HOST_ERROR, err);
+    return PYREACTOR_CANTOPEN;
+  }
+  return PYREACTOR_OK;
+}
+
 static int copy_options(pyreactor *p, const pyreactor_options *o)
 {
-  int rc = copy_grants(p, o);
+  int rc = open_module(p, o);
+  if (rc == PYREACTOR_OK)
+    rc = copy_grants(p, o);
   if (rc == PYREACTOR_OK)
     rc = copy_env(p, o);
   if (rc == PYREACTOR_OK)
@@ -309,6 +325,7 @@ int pyreactor_close(pyreactor *p)
     free(p->grants[i].guest_path);
   }
   free(p->grants);
+  pyr_module_release(p->module);
   free(p->env_block);
   free(p->stdin_data);
   pyr_host_functions_free(p);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "guest_call.h"
+#include "pyreactor_module.h"
 #include "python_reactor.h"
 #include "wasi.h"
 
@@ -83,6 +84,7 @@ struct pyreactor {
   char *stdin_data;
   wasi_config wcfg;
   uint32_t memory_limit_mib; /* for the guest's own set_memory_limit; 0: none */
+  pyr_module *module;        /* options.module_path's, or NULL: the compiled one */
   size_t memory_limit;       /* bytes, 0: none */
 
   /* Host functions, sorted by name for lookup; the dispatcher apart. */
