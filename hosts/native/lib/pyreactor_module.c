@@ -11,7 +11,10 @@
 ** built once per file (a sealed memfd, as wasm_memory_image.c does for the
 ** compiled module) and mapped copy-on-write by every instance of it; a
 ** process-wide cache, keyed by the file's identity (device, inode, size,
-** modification time), shares it between handles.
+** modification time), shares it between handles, and keeps the images of
+** up to KEEP_UNUSED modules no handle uses any more, so that opening a
+** pack again costs what opening the compiled module costs (the image is
+** process-wide state for the same reason as the compiled module's).
 */
 #include "pyreactor_module.h"
 
@@ -43,7 +46,9 @@ struct pyr_module {
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static pyr_module *cache;
+static pyr_module *cache; /* most recently opened first */
+
+#define KEEP_UNUSED 4
 
 static int failf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -172,13 +177,18 @@ int pyr_module_open(const char *path, pyr_module **out, char *err, size_t errlen
   if (stat(path, &st) != 0)
     return failf(err, errlen, "cannot open %s: %s", path, strerror(errno));
   pthread_mutex_lock(&cache_lock);
-  for (pyr_module *c = cache; c != NULL; c = c->next)
+  for (pyr_module **at = &cache; *at != NULL; at = &(*at)->next) {
+    pyr_module *c = *at;
     if (c->dev == st.st_dev && c->ino == st.st_ino && c->size == st.st_size &&
         c->mtime.tv_sec == st.st_mtim.tv_sec && c->mtime.tv_nsec == st.st_mtim.tv_nsec) {
       c->refs++;
+      *at = c->next; /* to the front */
+      c->next = cache;
+      cache = c;
       *out = c;
       break;
     }
+  }
   pthread_mutex_unlock(&cache_lock);
   if (*out != NULL)
     return 0;
@@ -188,10 +198,28 @@ int pyr_module_open(const char *path, pyr_module **out, char *err, size_t errlen
   if (pm == NULL)
     return -1;
   pm->refs = 1;
+  pyr_module *evicted = NULL;
   pthread_mutex_lock(&cache_lock);
   pm->next = cache;
   cache = pm;
+  /* Unused images past the first KEEP_UNUSED go. */
+  unsigned unused = 0;
+  for (pyr_module **at = &cache; *at != NULL;) {
+    pyr_module *c = *at;
+    if (c->refs == 0 && ++unused > KEEP_UNUSED) {
+      *at = c->next;
+      c->next = evicted;
+      evicted = c;
+    } else {
+      at = &c->next;
+    }
+  }
   pthread_mutex_unlock(&cache_lock);
+  while (evicted != NULL) {
+    pyr_module *next = evicted->next;
+    module_free(evicted);
+    evicted = next;
+  }
   *out = pm;
   return 0;
 }
@@ -201,17 +229,8 @@ void pyr_module_release(pyr_module *pm)
   if (pm == NULL)
     return;
   pthread_mutex_lock(&cache_lock);
-  bool last = --pm->refs == 0;
-  if (last) { /* unlinked and freed: a later open loads the file again */
-    for (pyr_module **c = &cache; *c != NULL; c = &(*c)->next)
-      if (*c == pm) {
-        *c = pm->next;
-        break;
-      }
-  }
+  pm->refs--; /* kept in the cache; pyr_module_open evicts the unused ones */
   pthread_mutex_unlock(&cache_lock);
-  if (last)
-    module_free(pm);
 }
 
 void pyr_module_apply(const pyr_module *pm, wasm_rt_memory_t *memory, uint32_t *global0)

@@ -17,7 +17,8 @@ typedef struct pyr_module pyr_module;
 ** (or shared with another handle that opened the same file). 0, or -1
 ** with the reason in err (which names the file). */
 int pyr_module_open(const char *path, pyr_module **out, char *err, size_t errlen);
-/* One handle less; the last frees the image. NULL: nothing. */
+/* One handle less (the image stays cached for a later open: up to 4 that
+** no handle uses). NULL: nothing. */
 void pyr_module_release(pyr_module *pm);
 /* Inside guest_call, right after the compiled module was instantiated:
 ** memory becomes the module's (grown to its initial size, the compiled
