@@ -289,7 +289,11 @@ typedef enum pyreactor_op {
   PYREACTOR_OP_APPLY_DEF,
   PYREACTOR_OP_REGISTER_MODULE,
   PYREACTOR_OP_UNREGISTER_MODULE,
-  PYREACTOR_OP_RUN
+  PYREACTOR_OP_RUN,
+  PYREACTOR_OP_REGISTER_PACKAGE /* an extension of ABI 2 (docs/packages.md):
+                                ** `text` is the JSON object {path: text} of
+                                ** the package's files; unregister_module
+                                ** removes it */
 } pyreactor_op;
 
 int pyreactor_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,

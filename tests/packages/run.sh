@@ -55,7 +55,8 @@ awk -v ms=$(((end - start) / 1000000)) -v base="$(stat -c %s build/python-reacto
     preload, lazy / 1e6, (lazy - base) / 1e6, (glazy - gbase) / 1e6 }'
 
 # Every host that takes a module.
-pkg_vectors=(--vectors tests/packages/packages.jsonl --vectors tests/packages/register_package.jsonl)
+pkg_vectors=(--vectors tests/packages/packages.jsonl --vectors tests/packages/register_package.jsonl
+             --vectors tests/packages/register_package_op.jsonl)
 tz=(--dir /usr/share/zoneinfo:/usr/share/zoneinfo:ro)  # Debian's pytz reads the system's tzdata
 deno=(node_modules/.bin/deno run --no-prompt --v8-flags=--stack-size=7680
       --allow-read=hosts/js,build/python-reactor.wasm,"$work")
@@ -65,7 +66,10 @@ vectors packages-deno --no-shared "${pkg_vectors[@]}" -- "${deno[@]}" hosts/js/c
 vectors packages-native-pytz --no-shared --vectors tests/packages/pytz.jsonl -- build/pyreactor --module "$work/out.wasm" batch "${tz[@]}"
 vectors packages-node-pytz --no-shared --vectors tests/packages/pytz.jsonl -- node hosts/js/cli.mjs batch --wasm "$work/out.wasm" "${tz[@]}"
 # The registered package alone, in the plain modules.
-vectors packages-native-base --no-shared --vectors tests/packages/register_package.jsonl -- build/pyreactor batch
+vectors packages-native-base --no-shared --vectors tests/packages/register_package.jsonl \
+  --vectors tests/packages/register_package_op.jsonl -- build/pyreactor batch
+vectors packages-node-process --no-shared --vectors tests/packages/register_package_op.jsonl \
+  -- node hosts/js/cli.mjs batch --isolation process
 # The shared vectors with the packed module.
 shared=(--vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl --vectors ../shared/vectors/v2/run.jsonl
         --vectors ../shared/vectors/v2/awaitables.jsonl --vectors ../shared/vectors/v2/host.jsonl)
