@@ -55,6 +55,7 @@ export const OP_CODES: Readonly<Record<string, number>> = Object.freeze({
   register_module: 7,
   unregister_module: 8,
   run: 9,
+  register_package: 10, // an extension of ABI 2 (docs/packages.md)
 });
 
 /** The signatures of the callbacks the library takes. */

@@ -143,7 +143,8 @@ export type Op =
   | 'register_lambda' | 'register_def' | 'register_module'
   | 'unregister_lambda' | 'unregister_def' | 'unregister_module'
   | 'apply_lambda' | 'apply_def'
-  | 'run';
+  | 'run'
+  | 'register_package';
 
 /** What each op takes: 'none' (init), 'name', 'code' or 'args' with a name,
  *  'cell' (run: code and no name). */

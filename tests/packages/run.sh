@@ -2,7 +2,7 @@
 # tests/packages/run.sh -- issue 15 (docs/packages.md): packs real
 # third-party packages from Debian with `pyreactor pack`, checks that the
 # same inputs give the same bytes, runs the packed module through every
-# host that takes a module (native --module, Node and Deno --wasm: a def
+# host (native, Python and Deno FFI --module, Node and Deno --wasm: a def
 # parses a date, renders a template, validates a document, loads YAML), the
 # shared vectors with the packed module, and the refusals (C extensions,
 # a syntax error, a missing preload, a module whose code is not the
@@ -63,6 +63,8 @@ deno=(node_modules/.bin/deno run --no-prompt --v8-flags=--stack-size=7680
 vectors packages-native --no-shared "${pkg_vectors[@]}" -- build/pyreactor --module "$work/out.wasm" batch
 vectors packages-node --no-shared "${pkg_vectors[@]}" -- node hosts/js/cli.mjs batch --wasm "$work/out.wasm"
 vectors packages-deno --no-shared "${pkg_vectors[@]}" -- "${deno[@]}" hosts/js/cli.mjs batch --wasm "$work/out.wasm"
+vectors packages-python --no-shared "${pkg_vectors[@]}" -- build/pyreactor-python --module "$work/out.wasm" batch
+vectors packages-deno-ffi --no-shared "${pkg_vectors[@]}" -- build/pyreactor-deno --module "$work/out.wasm" batch
 vectors packages-native-pytz --no-shared --vectors tests/packages/pytz.jsonl -- build/pyreactor --module "$work/out.wasm" batch "${tz[@]}"
 vectors packages-node-pytz --no-shared --vectors tests/packages/pytz.jsonl -- node hosts/js/cli.mjs batch --wasm "$work/out.wasm" "${tz[@]}"
 # The registered package alone, in the plain modules.
@@ -104,6 +106,10 @@ expect_fail no-memory 3 "defines no memory" build/pyreactor --module "$work/empt
 head -c 100000 "$work/out.wasm" >"$work/cut.wasm"
 expect_fail truncated 3 "runs past the end of the module" build/pyreactor --module "$work/cut.wasm" batch
 expect_fail not-wasm 3 "not a WebAssembly module" build/pyreactor --module tests/packages/run.sh batch
+expect_fail foreign-module-python 3 "its code is not the code compiled into this library" \
+  build/pyreactor-python --module build/python-reactor-plain.wasm batch
+expect_fail foreign-module-deno-ffi 3 "its code is not the code compiled into this library" \
+  build/pyreactor-deno --module build/python-reactor-plain.wasm batch
 
 echo "packages: $passed passed, $failed failed"
 [ "$failed" = 0 ]
