@@ -25,7 +25,6 @@
 **   them. Copy them, or take them with pyreactor_take_result.
 ** - pyreactor_take_result hands the result text over: the caller frees it
 **   with pyreactor_free (never with free() of another allocator).
-**
 ** - pyreactor_output's text (capture on) belongs to the instance the same
 **   way, until the next call.
 **
@@ -64,13 +63,20 @@
 **   action): an embedder installing its own later must chain to ours.
 **   SIGRTMIN+4 (SA_SIGINFO | SA_ONSTACK, no SA_RESTART), on the first call
 **   with a time limit, for the call's timer; the same signal from any
-**   other sender is chained to the handler found at installation.
+**   other sender goes on to the SA_SIGINFO handler found at installation.
 ** - Signal masks: the three signals above must reach the calling thread
 **   while guest code runs (a blocked SIGSEGV ends the process instead of
-**   trapping; a blocked timer signal never ends a runaway call). Each
-**   call unblocks them on the calling thread and restores the thread's
-**   mask before returning, so any thread may call, including one that
-**   blocks all signals; sinks and host functions run with them unblocked.
+**   trapping; a blocked timer signal never ends a runaway call). A call
+**   unblocks them on the calling thread and restores the thread's mask
+**   before returning, so any thread may call, including one that blocks
+**   every signal; sinks and host functions run with them unblocked. Reading
+**   a mask is a system call, as costly as a whole warm call on some
+**   machines, so the library reads it on a thread's first call and on
+**   every call with a time limit, and does so on every call of a thread
+**   once found blocking one of the three. Not seen: a thread that blocks
+**   SIGSEGV or SIGBUS only after its first call and then calls without a
+**   time limit; block signals before a thread's first call (as servers
+**   do when they start a worker), or make one call with a limit after.
 ** - Signal stacks: a thread that has no sigaltstack gets one on its first
 **   call (64 KiB, or 4 x SIGSTKSZ if larger), freed when the thread ends;
 **   a thread that has one keeps its own.
@@ -101,7 +107,10 @@
 ** date). With a time limit, each registration is replayed with three times
 ** the time it took when it was made plus 100 ms, or with the call's limit when
 ** that is more and the replay budget lasts: twice the call's limit, spent
-** only by replays that fail. A registration that fails, traps or runs out
+** only by replays that fail. One that runs out of time before its thread
+** could run twice the CPU time it took when made (+ 10 ms: a loaded
+** machine, or a wait) is tried once more with four times as long (its own
+** time or the limit). A registration that fails, traps or runs out
 ** of time on replay is dropped (later calls to its name:
 ** "NotRegistered"), counted by pyreactor_replay_failures, and reported by
 ** one line on the stderr sink (fd 2 by default, even with capture on):

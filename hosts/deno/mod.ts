@@ -301,7 +301,7 @@ export class Reactor extends ReactorCalls {
   }
 
   async #invoke(op: number, name: Uint8Array, text: Uint8Array, capture: boolean): Promise<RawResult | (Captured & { value: RawResult })> {
-    if (this.#closed && this.#handle === null) throw new Error('Reactor is closed');
+    if (this.#handle === null) throw new Error('Reactor is closed'); // close() ran before this queued call
     const { symbols } = this.#lib;
     const handle = this.#handle;
     if (capture) symbols.pyreactor_set_capture!(handle, 1);

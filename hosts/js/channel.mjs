@@ -24,10 +24,11 @@
 //   guest reads stdin and the Reactor's stdin is a function: TOTAL = most
 //   bytes wanted; the main thread answers NEXT with LEN bytes of input in
 //   the data area, 0 meaning end of file), HOSTCALL (the guest called a host
-//   function: NAME_LEN, then the name and the args text, in several frames
-//   when big, each but the last answered by NEXT; the main thread runs the
-//   function, async ones too, and answers REPLY; the worker, blocked inside
-//   the guest's host.call, waits for it as long as it takes).
+//   function: TAG = its index in the names the worker was given, then the
+//   args text, in several frames when big, each but the last answered by
+//   NEXT; the main thread runs the function, async ones too, and answers
+//   REPLY; the worker, blocked inside the guest's host.call, waits for it
+//   as long as it takes).
 // Either side may find TURN = CLOSED: the main thread gave up on the worker
 // (trap, timeout, close); nothing more is read or written.
 
@@ -91,7 +92,6 @@ export function createBuffer(capacity = DEFAULT_CAPACITY) {
   return sab;
 }
 
-const encoder = new TextEncoder();
 
 export const cells = (sab) => new Int32Array(sab, 0, HEADER_CELLS);
 export const dataArea = (sab) => new Uint8Array(sab, HEADER_BYTES);
@@ -123,6 +123,14 @@ export class SpinPolicy {
     if (this.skip > 0) {
       this.skip--;
       return Atomics.load(ctl, TURN) !== value;
+    }
+    // First without the clock (performance.now() costs more than many
+    // polls): an answer that is on its way comes within these.
+    for (let i = 0; i < 64; i++) {
+      if (Atomics.load(ctl, TURN) !== value) {
+        this.backoff = 0;
+        return true;
+      }
     }
     const end = performance.now() + this.limit;
     do {
@@ -209,38 +217,27 @@ export class WorkerEnd {
   }
 
   /**
-   * The guest's host.call of `name` with `argsText`, asked of the main
-   * thread: {ok, text}, text being the reply's UTF-8 bytes (a view of the
-   * data area when it came in one frame: valid until the next frame is
-   * given). Anything that breaks the exchange (the host closed the channel:
-   * a timeout) is a GuestTrap, which the guest must not take for a reply.
+   * The guest's host.call of host function number `index` (of the names the
+   * worker was given; `name` for messages) with the args' UTF-8 bytes,
+   * asked of the main thread: {ok, text}, text being the reply's UTF-8
+   * bytes (a view of the data area when it came in one frame: valid until
+   * the next frame is given). Anything that breaks the exchange (the host
+   * closed the channel: a timeout) is a GuestTrap, which the guest must not
+   * take for a reply.
    */
-  hostCall(name, argsText) {
+  hostCall(index, name, argsBytes) {
     try {
-      this.#sendHostCall(name, argsText);
+      if (argsBytes.length <= this.capacity) {
+        this.data.set(argsBytes);
+        this.give(HOSTCALL, index, argsBytes.length, false, argsBytes.length);
+      } else {
+        this.send(HOSTCALL, index, argsBytes);
+      }
       if (this.take() !== REPLY) throw new Error('channel: expected REPLY');
       return { ok: this.ctl[TAG] === 0, text: this.#readReply() };
     } catch (error) {
       throw new GuestTrap(`host call of ${name}: ${error.message}`, { cause: error });
     }
-  }
-
-  #sendHostCall(name, argsText) {
-    const { ctl, data } = this;
-    if ((name.length + argsText.length) * 3 <= this.capacity) {
-      const nameLen = name.length === 0 ? 0 : encoder.encodeInto(name, data).written;
-      const total = nameLen + encoder.encodeInto(argsText, data.subarray(nameLen)).written;
-      ctl[NAME_LEN] = nameLen;
-      this.give(HOSTCALL, 0, total, false, total);
-      return;
-    }
-    const nameBytes = encoder.encode(name);
-    const argsBytes = encoder.encode(argsText);
-    const bytes = new Uint8Array(nameBytes.length + argsBytes.length);
-    bytes.set(nameBytes);
-    bytes.set(argsBytes, nameBytes.length);
-    ctl[NAME_LEN] = nameBytes.length; // the main thread reads it with the first frame
-    this.send(HOSTCALL, 0, bytes);
   }
 
   /** The REPLY that starts at the current frame: a view, or a copy of all its frames. */

@@ -534,14 +534,18 @@ class ParentReplies {
   }
 }
 
+/** JSON.parse(text), or null for text that is not JSON. */
+function parseOrNull(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** An error reply's text as what a raw host function throws for it. */
 function thrownFor(text) {
-  let error;
-  try {
-    error = JSON.parse(text);
-  } catch {
-    error = null;
-  }
+  const error = parseOrNull(text);
   if (error === null || typeof error !== 'object') return new Error(`the parent replied an error that is not an object: ${text.slice(0, 200)}`);
   return Object.assign(new Error(String(error.message ?? '')), { type: error.type });
 }
@@ -663,12 +667,7 @@ const EXIT_HOST = 3;
 
 /** Prints an error record (its JSON text) as the native host does: TYPE: MESSAGE, then the traceback. */
 function printError(text) {
-  let error;
-  try {
-    error = JSON.parse(text);
-  } catch {
-    error = null;
-  }
+  let error = parseOrNull(text);
   if (error === null || typeof error !== 'object') error = { type: 'InvalidResult', message: `guest error is not a JSON object: ${text}` };
   const type = typeof error.type === 'string' ? error.type : 'Error';
   process.stderr.write(`${type}: ${error.message ?? ''}\n`);

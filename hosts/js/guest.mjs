@@ -10,7 +10,8 @@
 import { writeSync } from 'node:fs';
 import { WasiHost, ProcExit, SleepInterrupted } from './wasi/wasi-host.mjs';
 import { HostFunctions, errorReply, noSuchHostFunction } from './host-functions.mjs';
-import { guestHostOptions } from './options.mjs';
+import { guestHostOptions, callOptions } from './options.mjs';
+import { Capture } from './capture.mjs';
 import { OPS } from './ops.mjs';
 
 export const ABI_VERSION = 2;
@@ -147,6 +148,10 @@ export class Guest {
    *   for the guest's host.call (synchronously; text is the reply's JSON,
    *   as a string or UTF-8 bytes, a value when ok, else an error object
    *   {type, message}; a GuestTrap thrown ends the guest's call as a trap).
+   *   Or hostCallBytes(nameBytes, argsBytes) -> {ok, text}: the same with
+   *   the name and args as the guest wrote them, UTF-8 (views of guest
+   *   memory, valid during the call only), not decoded (the worker copies
+   *   them on as they are).
    *   Or, instead of hostCall, hostFunctions / hostFunctionsRaw as for
    *   Reactor (host-functions.mjs), checked (a TypeError), but synchronous
    *   only: one that returns a promise gets an error reply (HostError),
@@ -162,6 +167,8 @@ export class Guest {
   #wasi = null;
   #onCallback;
   #hostCall;
+  #hostCallBytes = null;
+  #capture = null; // a Capture while a call keeps its output ({ output: true })
   #applyId = 0; // the id of the apply_* running, 0 when none
   #records = null; // what host.callback gave for it: null, a record, or an array of them
   #stray = null; // [[id, record]] given for other ids
@@ -184,6 +191,7 @@ export class Guest {
       this.#hostCall = (name, argsText) => table.startSync(name, argsText, why);
     } else {
       this.#hostCall = options.hostCall ?? null;
+      this.#hostCallBytes = options.hostCallBytes ?? null;
     }
   }
 
@@ -201,8 +209,8 @@ export class Guest {
       env: options.env,
       preopens: options.preopens,
       stdin: options.stdin,
-      stdout: makeSink(options.stdout, 1),
-      stderr: makeSink(options.stderr, 2),
+      stdout: this.#sink(makeSink(options.stdout, 1), 1),
+      stderr: this.#sink(makeSink(options.stderr, 2), 2),
       wakeup: options.wakeup,
     });
     this.#wasi = wasi;
@@ -225,6 +233,14 @@ export class Guest {
       checkMemoryFloor(options.memoryMb, this.exports.memory);
       this.#setMemoryLimit(options.memoryMb);
     }
+  }
+
+  /** fd 1 or 2's sink, or this call's capture while a call keeps its output. */
+  #sink(sink, fd) {
+    return (bytes) => {
+      if (this.#capture === null) sink(bytes);
+      else this.#capture.add(fd, bytes.slice()); // a copy: the capture keeps it
+    };
   }
 
   /** Closes the host files the guest still holds open; the instance is done. */
@@ -251,9 +267,16 @@ export class Guest {
    * runs the guest answers every export but alloc/dealloc with Busy.
    */
   #call(namePtr, nameLen, argsPtr, argsLen, replyPtr) {
-    const name = decoder.decode(this.#guestRange(namePtr, nameLen, 'the name'));
-    const argsText = decoder.decode(this.#guestRange(argsPtr, argsLen, 'the args'));
-    const { ok, text } = this.#reply(name, argsText);
+    const nameBytes = this.#guestRange(namePtr, nameLen, 'the name');
+    const argsBytes = this.#guestRange(argsPtr, argsLen, 'the args');
+    let reply;
+    if (this.#hostCallBytes !== null) {
+      reply = this.#reply(this.#hostCallBytes, nameBytes, argsBytes); // no text in between
+    } else {
+      const name = decoder.decode(nameBytes);
+      reply = this.#hostCall === null ? noSuchHostFunction(name) : this.#reply(this.#hostCall, name, decoder.decode(argsBytes));
+    }
+    const { ok, text } = reply;
     // A hostCall that re-entered the guest and trapped it: the guest's
     // state is lost, so the call waiting here must not go on.
     if (this.poisoned) throw new GuestTrap(this.poisoned);
@@ -274,11 +297,10 @@ export class Guest {
     return ok ? 0 : 1;
   }
 
-  /** {ok, text} of the host function `name`: hostCall's, or an error reply. */
-  #reply(name, argsText) {
-    if (this.#hostCall === null) return noSuchHostFunction(name);
+  /** {ok, text} of hostCall(name, args) (or hostCallBytes), or an error reply. */
+  #reply(hostCall, name, args) {
     try {
-      const { ok, text } = this.#hostCall(name, argsText);
+      const { ok, text } = hostCall(name, args);
       if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
         throw new TypeError('hostCall must return {ok, text} with a string or Uint8Array text');
       }
@@ -320,12 +342,32 @@ export class Guest {
    * @param {string} op a key of OPS
    * @param {string|Uint8Array} [name] (none for init and run)
    * @param {string|Uint8Array} [payload] code for register_* and run, args for apply_*
-   * @param {(tag: 'ok'|'err', bytes: Uint8Array) => any} [read] what to make
-   *   of the result: called with the record's text bytes (a view of guest
-   *   memory, valid only during the call) before the record is freed; its
-   *   return value is returned. Default: {tag, text}.
+   * @param {((tag: 'ok'|'err', bytes: Uint8Array) => any) | {output?: boolean}} [read]
+   *   what to make of the result: called with the record's text bytes (a
+   *   view of guest memory, valid only during the call) before the record
+   *   is freed; its return value is returned. Default: {tag, text}. Or the
+   *   call's options, as Reactor's: { output: true } returns {value: {tag,
+   *   text}, stdout, stderr, stdoutTruncated, stderrTruncated}, what the
+   *   guest printed during this call (capture.mjs: bounded, decoded; kept
+   *   from the stdout/stderr sinks), and a GuestTrap thrown carries it too.
    */
   call(op, name, payload, read = readText) {
+    if (typeof read === 'function') return this.#operate(op, name, payload, read);
+    if (!callOptions(read, 'Guest.call')) return this.#operate(op, name, payload, readText);
+    if (this.#capture !== null) throw new Error('Guest.call: a call with { output: true } cannot run inside another one');
+    const capture = new Capture();
+    this.#capture = capture;
+    try {
+      return capture.result(this.#operate(op, name, payload, readText));
+    } catch (error) {
+      if (error instanceof GuestTrap) Object.assign(error, capture.fields());
+      throw error;
+    } finally {
+      this.#capture = null;
+    }
+  }
+
+  #operate(op, name, payload, read) {
     if (this.poisoned) throw new GuestTrap(`instance unusable after: ${this.poisoned}`);
     const kind = OPS[op];
     if (!kind) throw new TypeError(`unknown op ${op}`);

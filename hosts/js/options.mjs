@@ -260,12 +260,15 @@ export const processReactorOptions = (options) => checkOptions(options, PROCESS_
  * hostFunctionsRaw checked as above, and not together with the lower-level
  * hostCall hook.
  */
-export function guestHostOptions({ hostFunctions: functions, hostFunctionsRaw, hostCall } = {}) {
+export function guestHostOptions({ hostFunctions: functions, hostFunctionsRaw, hostCall, hostCallBytes } = {}) {
   const checked = checkOptions({ hostFunctions: functions, hostFunctionsRaw }, HOST_FUNCTIONS, 'Guest');
-  if (hostCall !== undefined && (checked.hostFunctions || checked.hostFunctionsRaw)) {
-    throw new TypeError('Guest: hostCall and hostFunctions/hostFunctionsRaw cannot be given together');
+  for (const [key, hook] of [['hostCall', hostCall], ['hostCallBytes', hostCallBytes]]) {
+    if (hook !== undefined && (checked.hostFunctions || checked.hostFunctionsRaw)) {
+      throw new TypeError(`Guest: ${key} and hostFunctions/hostFunctionsRaw cannot be given together`);
+    }
+    if (hook !== undefined && typeof hook !== 'function') throw new TypeError(`Guest: ${refuse(key, hook, 'a function').message}`);
   }
-  if (hostCall !== undefined && typeof hostCall !== 'function') throw new TypeError(`Guest: ${refuse('hostCall', hostCall, 'a function').message}`);
+  if (hostCall !== undefined && hostCallBytes !== undefined) throw new TypeError('Guest: hostCall and hostCallBytes cannot be given together');
   return checked;
 }
 

@@ -25,13 +25,13 @@ import { reactorOptions, defaultWasm } from './options.mjs';
 import { argsText } from './args-json.mjs';
 import { HostFunctions, HostCall } from './host-functions.mjs';
 import {
-  KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WORKER, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
-  INPUT, HOSTCALL, REPLY, OP_CODES, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, DEFAULT_SPIN_MICROS,
+  KIND, LEN, MORE, TAG, TOTAL, WORKER, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
+  INPUT, HOSTCALL, REPLY, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
 import { PythonError, ReactorCalls, valueOfAnswer, requestFor } from './calls.mjs';
 import { Capture } from './capture.mjs';
 import { isRegistration, contractBreach, warnReplay } from './replay.mjs';
-import { Link, HostWait, TextSource, STARTING, CALLING, SYNC_START_LIMIT_MS } from './main-end.mjs';
+import { Link, HostWait, TextSource, STARTING, CALLING, SYNC_START_LIMIT_MS, textOf } from './main-end.mjs';
 import { StdinFeed } from './stdin.mjs';
 import * as spares from './spares.mjs';
 
@@ -132,6 +132,7 @@ export class Reactor extends ReactorCalls {
   #log = []; // succeeded register_*/unregister_*, replayed after a trap
   #closed = false;
   #host; // the host functions (host-functions.mjs), run here for the worker
+  #hostNames; // their names, in the order the worker numbers them (HOSTCALL's TAG)
   /** What a Link calls to give itself up. */
   #linkOwner = {
     fail: (link, reason) => this.#fail(link, reason),
@@ -148,6 +149,7 @@ export class Reactor extends ReactorCalls {
     const { env = {}, preopens = {}, stdin = NO_INPUT, stdout, stderr, memoryMb = 0 } = this.#options;
     if (typeof stdin === 'function') this.#stdin = new StdinFeed(stdin);
     this.#host = new HostFunctions(this, this.#options.hostFunctions, this.#options.hostFunctionsRaw);
+    this.#hostNames = this.#host.names;
     this.#capacity = this.#options.channelBytes ?? DEFAULT_CAPACITY;
     this.#spinMicros = this.#options.spinMicros ?? DEFAULT_SPIN_MICROS;
     // Checked and copied, so that later changes to the caller's objects do
@@ -159,7 +161,7 @@ export class Reactor extends ReactorCalls {
       stdout: outputTarget(stdout),
       stderr: outputTarget(stderr),
       memoryMb,
-      hostFunctions: this.#host.names, // the worker asks for these, answers the rest itself
+      hostFunctions: this.#hostNames, // the worker asks for these, answers the rest itself
     };
   }
 
@@ -321,7 +323,7 @@ export class Reactor extends ReactorCalls {
   #driveSync(steps) {
     let step = steps.next();
     while (!step.done) {
-      step.value.waitSync(); // never a HostWait: #hostCall does not wait in a sync call
+      step.value.waitSync(); // never a HostWait: a sync call does not wait for a host function
       step = steps.next();
     }
     return step.value;
@@ -557,7 +559,20 @@ export class Reactor extends ReactorCalls {
         continue;
       }
       if (kind === HOSTCALL) {
-        yield* this.#hostCall(link);
+        // The guest called a host function: run it here and answer REPLY.
+        // The worker waits inside the guest's host.call meanwhile; an async
+        // function's promise is awaited within the call's deadline (the
+        // async API; a *Sync call answers an error reply instead). Inline,
+        // so that the usual call (short args, a sync function, a short
+        // reply) makes no generator of its own.
+        const name = this.#hostNames[ctl[TAG]]; // our NEXT frames reset it: read it first
+        const args = textOf(ctl[MORE] ? yield* link.readMessage() : link.data.subarray(0, ctl[LEN]));
+        let reply = this.#inSync ? this.#host.startSync(name, args, SYNC_CANNOT_WAIT) : this.#host.start(name, args);
+        if (reply instanceof HostCall) reply = yield* this.#awaitHost(link, reply);
+        link.check();
+        link.checkTime();
+        if (!this.#giveReply(link, reply)) yield* this.#streamReply(link, reply);
+        yield link;
         continue;
       }
       if (kind === TRAP) {
@@ -571,31 +586,6 @@ export class Reactor extends ReactorCalls {
     }
   }
 
-  /**
-   * The guest called a host function (a HOSTCALL frame): runs it here and
-   * answers REPLY. The worker waits inside the guest's host.call meanwhile;
-   * an async function's promise is awaited within the call's deadline (the
-   * async API; a *Sync call answers an error reply instead).
-   */
-  *#hostCall(link) {
-    const ctl = link.ctl;
-    const nameLen = ctl[NAME_LEN]; // our NEXT frames reset it: read it first
-    const bytes = ctl[MORE] ? yield* link.readMessage() : link.data.subarray(0, ctl[LEN]);
-    const name = decoder.decode(bytes.subarray(0, nameLen));
-    const args = decoder.decode(bytes.subarray(nameLen));
-    let reply;
-    if (this.#inSync) {
-      reply = this.#host.startSync(name, args, SYNC_CANNOT_WAIT);
-    } else {
-      reply = this.#host.start(name, args);
-      if (reply instanceof HostCall) reply = yield* this.#awaitHost(link, reply);
-    }
-    link.check();
-    link.checkTime();
-    yield* this.#sendReply(link, reply);
-    yield link;
-  }
-
   /** The reply of an async host function, waited for by #driveAsync; past
    *  the deadline, the call is given up (Timeout) and so is the function. */
   *#awaitHost(link, call) {
@@ -606,16 +596,19 @@ export class Reactor extends ReactorCalls {
     throw link.failure;
   }
 
-  /** Sends a host function's reply: one frame, or a stream of them when big. */
-  *#sendReply(link, { ok, text }) {
-    const tag = ok ? 0 : 1;
-    if (text.length * 3 <= link.capacity) {
-      const len = encoder.encodeInto(text, link.data).written;
-      link.give(REPLY, tag, 0, len, false, len);
-      return;
-    }
+  /** Gives a host function's reply in one frame, if it surely fits: true
+   *  when given, false when #streamReply must send it. */
+  #giveReply(link, { ok, text }) {
+    if (text.length * 3 > link.capacity) return false;
+    const len = encoder.encodeInto(text, link.data).written;
+    link.give(REPLY, ok ? 0 : 1, 0, len, false, len);
+    return true;
+  }
+
+  /** Sends a host function's reply that may not fit one frame, frame by frame. */
+  *#streamReply(link, { ok, text }) {
     const source = new TextSource(text);
-    yield* link.stream(REPLY, tag, { nameLen: 0, total: source.length, sources: [source] });
+    yield* link.stream(REPLY, ok ? 0 : 1, { nameLen: 0, total: source.length, sources: [source] });
   }
 
   // ---- the fast path: a working instance, a request and a result that

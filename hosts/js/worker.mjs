@@ -37,11 +37,32 @@ function sink(value, fd) {
 }
 
 // The host functions run on the main thread, which owns them (a HOSTCALL
-// frame); a name it has none of is answered here, without the round trip.
+// frame naming one by its index in `names`, the args bytes copied from
+// guest memory as they are); a name it has none of is answered here,
+// without the round trip.
 function hostCaller(names) {
   if (!names?.length) return undefined;
-  const known = new Set(names);
-  return (name, argsText) => (known.has(name) ? end.hostCall(name, argsText) : noSuchHostFunction(name));
+  const index = new Map(names.map((name, i) => [name, i]));
+  const nameDecoder = new TextDecoder();
+  // The last name called, as bytes: a loop calls one function again and
+  // again, and comparing a few bytes costs less than decoding them.
+  let last = new Uint8Array(0);
+  let lastName = null;
+  let lastIndex;
+  return (nameBytes, argsBytes) => {
+    if (lastName === null || !sameBytes(nameBytes, last)) {
+      lastName = nameDecoder.decode(nameBytes);
+      lastIndex = index.get(lastName);
+      last = nameBytes.slice();
+    }
+    return lastIndex === undefined ? noSuchHostFunction(lastName) : end.hostCall(lastIndex, lastName, argsBytes);
+  };
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 // A trap with the memory at its cap is the cap's doing: Python could not
@@ -122,7 +143,7 @@ try {
     stderr: sink(stderr, 2),
     memoryMb,
     wakeup: end.wakeup,
-    hostCall: hostCaller(hostFunctions),
+    hostCallBytes: hostCaller(hostFunctions),
   });
 } catch (error) {
   guest = null;

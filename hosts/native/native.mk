@@ -71,8 +71,13 @@ NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*/*.h)
 NATIVE_LIB_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
 NATIVE_TESTING_OBJ := $(NATIVE_TESTING_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
 # The host objects: position-independent (the same objects make the .a and
-# the .so), hidden unless include/pyreactor.h declares them.
-NATIVE_OBJ_CFLAGS := $(NATIVE_CFLAGS) -fPIC -fvisibility=hidden -DPYREACTOR_BUILD
+# the .so), hidden unless include/pyreactor.h declares them. Thread-locals
+# are initial-exec: -fPIC alone makes every access in the .so a call to
+# __tls_get_addr, several per call into the guest (guest_call.c, the busy
+# check); the .so then needs 32 bytes of static TLS, which glibc keeps in
+# reserve for libraries loaded by dlopen (ctypes, Deno FFI: both tested),
+# and a program linked with the .a gets local-exec anyway.
+NATIVE_OBJ_CFLAGS := $(NATIVE_CFLAGS) -fPIC -fvisibility=hidden -DPYREACTOR_BUILD -ftls-model=initial-exec
 NATIVE_SO_VERSION := 0.1.0
 NATIVE_SONAME := libpyreactor.so.0
 NATIVE_SO := $(BUILD)/libpyreactor.so.$(NATIVE_SO_VERSION)
@@ -129,7 +134,9 @@ $(NATIVE_MODULE_INFO): $(NATIVE_DIR)/python_reactor.stamp $(NATIVE_DIR)/wasm-mod
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # ------------------------------------------------------------- library --
-$(NATIVE_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H) $(NATIVE_MODULE_INFO)
+# native.mk itself is a prerequisite, so that a change of these flags
+# rebuilds the host objects (seconds; the guest's stamp does not depend on it).
+$(NATIVE_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H) $(NATIVE_MODULE_INFO) hosts/native/native.mk
 	@mkdir -p $(@D)
 	$(NATIVE_CC) $(NATIVE_OBJ_CFLAGS) -c $< -o $@
 

@@ -370,6 +370,20 @@ test('in-thread Guest: synchronous host functions; an async one gets an error re
   await assert.rejects(Guest.create(await wasmModule(), { hostFunctions: { f: 1 } }), /Guest: hostFunctions\.f must be a function, not 1/);
   await assert.rejects(Guest.create(await wasmModule(), { hostFunctions: { f() {} }, hostCall: () => ({}) }),
     /hostCall and hostFunctions\/hostFunctionsRaw cannot be given together/);
+  await assert.rejects(Guest.create(await wasmModule(), { hostCall: () => ({}), hostCallBytes: () => ({}) }),
+    /hostCall and hostCallBytes cannot be given together/);
+  await assert.rejects(Guest.create(await wasmModule(), { hostCallBytes: 'f' }), /hostCallBytes must be a function/);
+  // hostCallBytes gets the name and args as the guest wrote them (the worker's hook)
+  const seen = [];
+  const bytesGuest = await Guest.create(await wasmModule(), {
+    hostCallBytes: (name, args) => {
+      seen.push([new TextDecoder().decode(name), new TextDecoder().decode(args)]);
+      return { ok: true, text: new TextEncoder().encode('"é"') };
+    },
+  });
+  assert.deepEqual(bytesGuest.call('run', undefined, 'import reactor\nreactor.call_host("né", 1, "x")'), { tag: 'ok', text: '"é"' });
+  assert.deepEqual(seen, [['né', '[1,"x"]']]);
+  bytesGuest.close();
 });
 
 test('the options are checked: a TypeError that names the bad value', async () => {

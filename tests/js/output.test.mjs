@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { Reactor, PythonError } from '../../hosts/js/reactor.mjs';
 import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
+import { Guest, GuestTrap } from '../../hosts/js/guest.mjs';
 import { OUTPUT_LIMIT_BYTES } from '../../hosts/js/capture.mjs';
-import { REPO, WASM_PATH, isDeno, runProcess, withReactor } from './helpers.mjs';
+import { REPO, WASM_PATH, isDeno, runProcess, wasmModule, withReactor } from './helpers.mjs';
 
 // Prints its tag on both streams, flushed, `n` times, with a host-side
 // pause in between (a sleep lets the other reactor's calls run meanwhile).
@@ -99,7 +100,7 @@ test('every call form takes { output: true }: async, sync, raw, run, call, regis
 });
 
 test('a PythonError of a call with { output: true } carries what it printed before the error', async () => {
-  await withReactor({ stdout: 'ignore', stderr: 'ignore', timeoutMs: 2000 }, async (r) => {
+  await withReactor({ stdout: 'ignore', stderr: 'ignore', timeoutMs: 3000 }, async (r) => {
     await r.registerDef('talk', TALK);
     const check = (error, tag, type = 'ValueError') => {
       assert.ok(error instanceof PythonError, String(error));
@@ -175,7 +176,7 @@ test('call options are checked strictly: an unknown key or a value of the wrong 
 
 test('ProcessReactor: { output: true } per call, errors carry it, the bound holds, options checked', async () => {
   let merged = '';
-  const r = await ProcessReactor.load({ wasm: WASM_PATH, output: (text) => { merged += text; }, timeoutMs: 5000 });
+  const r = await ProcessReactor.load({ wasm: WASM_PATH, output: (text) => { merged += text; } });
   try {
     await r.registerDef('talk', TALK);
     const calls = [];
@@ -205,6 +206,32 @@ test('ProcessReactor: { output: true } per call, errors carry it, the bound hold
   }
   assert.equal(merged.split('\n').filter((l) => l.includes('plain')).length, 2);
   assert.ok(!merged.includes('p0') && !merged.includes('yyyy'), 'captured output does not reach `output`');
+});
+
+test('in-thread Guest: call(op, name, payload, { output: true }), the sinks get none of it, a trap carries it', async () => {
+  let sunk = '';
+  const g = await Guest.create(await wasmModule(), { stdout: (b) => { sunk += new TextDecoder().decode(b); }, stderr: 'ignore' });
+  try {
+    assert.equal(g.call('register_def', 'talk', TALK).tag, 'ok');
+    assert.deepEqual(g.call('apply_def', 'talk', '["g", 2]', { output: true }), {
+      value: { tag: 'ok', text: '"g"' }, stdout: lines('g', 'out', 2), stderr: lines('g', 'err', 2), stdoutTruncated: false, stderrTruncated: false,
+    });
+    const failed = g.call('apply_def', 'talk', '["h", 1, true]', { output: true });
+    assert.equal(failed.value.tag, 'err');
+    assert.equal(failed.stdout, lines('h', 'out', 1));
+    assert.deepEqual(g.call('apply_def', 'talk', '["plain", 1]'), { tag: 'ok', text: '"plain"' });
+    assert.equal(sunk, 'out plain 0\n');
+    for (const options of [{ output: 'yes' }, { other: true }, 7]) {
+      assert.throws(() => g.call('init', undefined, undefined, options), TypeError);
+    }
+    assert.throws(() => g.call('run', undefined, 'print("last", flush=True)\nimport os\nos.abort()', { output: true }), (e) => {
+      assert.ok(e instanceof GuestTrap);
+      assert.equal(e.stdout, 'last\n');
+      return true;
+    });
+  } finally {
+    g.close();
+  }
 });
 
 // ---- the default routing: the guest's stdout and stderr go to the host's stderr

@@ -10,6 +10,7 @@
 #     -lpyreactor with an rpath; pkg-config --libs (PKG_CONFIG_PATH=build,
 #     which finds build/pyreactor-uninstalled.pc); pkg-config --static with
 #     -static; and the archive by name (-l:libpyreactor.a) with dynamic libc;
+#   - the .so loads with dlopen (ctypes), as the Python and Deno hosts load it;
 #   - a program that uses an internal function does not link against either.
 # Ends with "N passed, N failed".
 #
@@ -153,6 +154,13 @@ if flags=$(pkg-config --static --cflags --libs pyreactor 2>&1); then
     runs archive "$tmp/archive"
   else bad "archive: link" "$out"; fi
 else bad "pkg-config --static" "$flags"; fi
+
+# Loaded at run time (as the Python and Deno hosts do), after the program
+# started: the .so's initial-exec thread-locals must fit glibc's reserve.
+if command -v python3 >/dev/null && [[ -e $B/libpyreactor.so ]]; then
+  out=$(python3 -c 'import ctypes, sys; print(ctypes.CDLL(sys.argv[1]).pyreactor_abi_version())' "$B/libpyreactor.so" 2>&1)
+  if [[ $out == 2 ]]; then ok "dlopen (ctypes): loads, pyreactor_abi_version() = 2"; else bad "dlopen (ctypes)" "$out"; fi
+fi
 
 # Internals and test hooks are not there to link against.
 for sym in json_parse pyreactor_testing_image guest_call wasi_ctx_init Z_python_reactorZ_alloc; do

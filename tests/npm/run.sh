@@ -9,8 +9,9 @@
 # (`Reactor`, `ProcessReactor` from "python-wasi-reactor/process", the CLI's
 # batch and call through its bin) and under Deno with an `npm:` specifier, resolved from that
 # node_modules (`--node-modules-dir=manual`; without it, or a package.json
-# beside the script, Deno would ask the registry). Nothing run there names a
-# path into this repository. Ends with "npm: N passed, N failed".
+# beside the script, Deno would ask the registry), and type-checks a
+# TypeScript user of it with `deno check`. Nothing run there names a path
+# into this repository. Ends with "npm: N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 tgz=$(readlink -f "${1:-$here/build/python-wasi-reactor-0.1.0.tgz}")
@@ -149,5 +150,27 @@ sed 's/npm:python-wasi-reactor@0.1.0/python-wasi-reactor/g' deno-only/deno-react
 out=$(DENO_DIR="$work/deno-dir" "$deno" run --no-prompt --cached-only \
         --v8-flags=--stack-size=7680 --allow-read=. deno-bare.mjs 2>&1)
 check "deno: bare \"python-wasi-reactor\" beside npm's package.json, no flag (got: $out)" test "$out" = 3
+
+# The types, through the exports map: Deno type-checks a TypeScript user of
+# the package against index.d.ts and process-reactor.d.ts (a wrong option
+# type must be an error, or the types were not found).
+cat > typed.ts <<'EOF'
+import { PythonError, Reactor } from "python-wasi-reactor";
+import { ProcessReactor } from "python-wasi-reactor/process";
+export async function main(): Promise<void> {
+  const r: Reactor = await Reactor.load({ timeoutMs: 1000 });
+  const v: unknown = await r.applyDef("add", [1, 2], { output: true });
+  const p: ProcessReactor = await ProcessReactor.load({ spare: false });
+  // @ts-expect-error: timeoutMs is a number
+  await Reactor.load({ timeoutMs: "soon" });
+  console.log(v, p, PythonError);
+}
+EOF
+check "deno check: a TypeScript user of the package gets its types" \
+  env DENO_DIR="$work/deno-dir" "$deno" check --quiet --no-config --node-modules-dir=manual typed.ts
+sed '/ts-expect-error/d' typed.ts > typed-wrong.ts
+check "deno check: the same with a wrong option type fails" \
+  bash -c '! env DENO_DIR="$1" "$2" check --quiet --no-config --node-modules-dir=manual typed-wrong.ts >/dev/null 2>&1' \
+  _ "$work/deno-dir" "$deno"
 
 finish

@@ -48,7 +48,8 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
     text_len = 2;
   }
   pyr_outcome out;
-  uint64_t start = op_is_registration(op) ? pyr_now_ns() : 0;
+  bool timed = op_is_registration(op); /* for the replay's time: pyreactor_rebuild.c */
+  uint64_t start = timed ? pyr_now_ns() : 0, cpu = timed ? pyr_thread_cpu_ns() : 0;
   p->capturing = p->capture; /* this call's output only, not the replay's */
   pyr_run(p, op, name, name_len, text, text_len, &out);
   p->capturing = false;
@@ -59,7 +60,8 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
                        "out of memory recording the registration");
       return PYREACTOR_NOMEM;
     }
-    p->log[p->n_log - 1].ns = pyr_now_ns() - start; /* the replay's measure of it */
+    p->log[p->n_log - 1].ns = pyr_now_ns() - start;
+    p->log[p->n_log - 1].cpu_ns = pyr_thread_cpu_ns() - cpu;
   }
   if (out.code == PYREACTOR_TRAP || out.code == PYREACTOR_TIMEOUT || out.code == PYREACTOR_ABI) {
     /* The guest can no longer be trusted: rebuild now. The caller sees this

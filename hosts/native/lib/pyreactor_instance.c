@@ -144,6 +144,14 @@ uint64_t pyr_now_ns(void)
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+uint64_t pyr_thread_cpu_ns(void)
+{
+  struct timespec t;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+    return 0;
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* ------------------------------------------------------------- options -- */
 
 void pyreactor_options_init(pyreactor_options *opts)

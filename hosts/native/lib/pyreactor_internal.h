@@ -33,7 +33,9 @@ typedef struct reg_entry {
   size_t name_len;
   char *code; /* NULL for unregister_* */
   size_t code_len;
-  uint64_t ns; /* what it took when it was made: bounds its replay */
+  uint64_t ns;     /* what it took when it was made: bounds its replay, */
+  uint64_t cpu_ns; /*   and the CPU time of its thread then */
+  bool retried;    /* in the replay in progress (pyreactor_rebuild.c) */
 } reg_entry;
 
 /* One exposed host function (pyreactor_options.host_functions, copied). */
@@ -134,7 +136,8 @@ void pyr_warn(pyreactor *p, const char *text);
 ** sequence when `deterministic` (what `pyreactor pack` runs its snapshot
 ** in, docs/packages.md). */
 int pyr_open(const pyreactor_options *opts, bool deterministic, pyreactor **out);
-uint64_t pyr_now_ns(void); /* CLOCK_MONOTONIC */
+uint64_t pyr_now_ns(void);        /* CLOCK_MONOTONIC */
+uint64_t pyr_thread_cpu_ns(void); /* CLOCK_THREAD_CPUTIME_ID */
 int pyr_create_guest(pyreactor *p);
 void pyr_destroy_guest(pyreactor *p);
 /* Discards the guest, if any, and its stack's pages, for a fresh one

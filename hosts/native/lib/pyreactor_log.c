@@ -35,6 +35,8 @@ int pyr_log_append(pyreactor *p, pyreactor_op op, const char *name, size_t name_
   e->name_len = name_len;
   e->code = code != NULL ? dup_bytes(code, code_len) : NULL;
   e->code_len = code != NULL ? code_len : 0;
+  e->ns = e->cpu_ns = 0; /* the caller measures them */
+  e->retried = false;
   if (e->name == NULL || (code != NULL && e->code == NULL)) {
     free(e->name);
     free(e->code);

@@ -22,6 +22,12 @@ def _parse_int(text: str) -> int:
     return int(decimal.Decimal(text)) if len(text) > 4000 else int(text)
 
 
+# Made once: json.loads/dumps with options build a new one per call.
+_decoder = json.JSONDecoder(parse_constant=_parse_constant)
+_big_decoder = json.JSONDecoder(parse_constant=_parse_constant, parse_int=_parse_int)
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def _digit_limit(e: ValueError) -> bool:
     return "integer string conversion" in str(e)
 
@@ -29,18 +35,18 @@ def _digit_limit(e: ValueError) -> bool:
 def loads(text: str) -> Any:
     """Decodes JSON text (no NaN or Infinity: they are not JSON)."""
     try:
-        return json.loads(text, parse_constant=_parse_constant)
+        return _decoder.decode(text)
     except ValueError as e:
         if not _digit_limit(e):
             raise
-    return json.loads(text, parse_constant=_parse_constant, parse_int=_parse_int)
+    return _big_decoder.decode(text)
 
 
 def dumps(value: Any) -> str:
     """Encodes a value as compact JSON, UTF-8 characters unescaped; NaN and
     infinities are refused (ValueError), other types too (TypeError)."""
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _encoder.encode(value)
     except ValueError as e:
         if not _digit_limit(e):
             raise
