@@ -126,7 +126,7 @@ static int parse_memory(wasm_module *m, cursor *c, char *err, size_t errlen)
 static int parse_globals(wasm_module *m, cursor *c, char *err, size_t errlen)
 {
   uint64_t n = take_uleb(c, 32);
-  if (c->bad || n > c->end - c->pos) /* each takes more than one byte */
+  if (c->bad || n > (c->end - c->pos) / 4) /* each takes at least 4 bytes */
     return fail(err, errlen, "bad global section");
   m->globals = calloc(n > 0 ? n : 1, sizeof *m->globals);
   if (m->globals == NULL)
@@ -146,7 +146,7 @@ static int parse_globals(wasm_module *m, cursor *c, char *err, size_t errlen)
 static int parse_data(wasm_module *m, cursor *c, char *err, size_t errlen)
 {
   uint64_t n = take_uleb(c, 32);
-  if (c->bad || n > c->end - c->pos)
+  if (c->bad || n > (c->end - c->pos) / 5) /* each takes at least 5 bytes */
     return fail(err, errlen, "bad data section");
   m->segments = calloc(n > 0 ? n : 1, sizeof *m->segments);
   if (m->segments == NULL)
