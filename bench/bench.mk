@@ -29,12 +29,18 @@ else ifneq ($(wildcard $(BUILD)/libpyreactor.a),)
 BENCH_NATIVE := $(BENCH_DIR)/native_bench
 endif
 
-.PHONY: bench bench-report
+.PHONY: bench bench-report bench-packages
 
 bench: $(WASM) $(WASM_PLAIN) node_modules/.package-lock.json $(BENCH_DIR)/spawn $(BENCH_NATIVE)
 	$(BENCH_PY) bench/run.py $(if $(BENCH_IS_QUICK),--quick) --cpython $(CPY)/native/python \
 	  --wasm $(WASM) --wasm-plain $(WASM_PLAIN) --build $(BUILD) --out $(BENCH_RESULTS)
 	$(BENCH_PY) bench/report.py $(BENCH_RESULTS) $(BENCH_OUT)
+	$(if $(BENCH_NATIVE),bench/packages.sh $(BUILD) $(CPY)/native/python)
+
+# Issue 15's figures alone (docs/packages.md): packs, their sizes, start and
+# import times; writes build/bench/packages.json.
+bench-packages: $(WASM) node_modules/.package-lock.json $(BENCH_NATIVE)
+	bench/packages.sh $(BUILD) $(CPY)/native/python
 
 # Re-renders the report from the last results (no measuring).
 bench-report:

@@ -26,6 +26,14 @@
 **       reset             the same with pyreactor_reset of a used instance
 **                         in place of pyreactor_open
 **       quit
+**   native_bench pack PRELOADED.wasm LAZY.wasm N
+**     modules made by `pyreactor pack` (docs/packages.md), N times each, the
+**     median: pyreactor_open with module_path PRELOADED.wasm -> the first
+**     result of a def that uses a preloaded package (dateutil), the same after
+**     pyreactor_reset, the trivial def with the pack and with the compiled
+**     module for comparison; then, with LAZY.wasm (the same packages, none
+**     preloaded), importing jinja2, jsonschema, yaml and dateutil.parser for
+**     the first time in an instance. One JSON line.
 **   native_bench instances COUNTS
 **     opens instances (each registers and applies the def once, then sits
 **     idle) up to each count of COUNTS (comma-separated); prints the
@@ -359,8 +367,88 @@ static void instances(const char *counts)
     pyreactor_close(keep[i]);
 }
 
+#define RENDER_CODE "from dateutil import parser\n\ndef render(text):\n    return parser.parse(text).isoformat()\n"
+#define LAZY_IMPORTS "import jinja2, jsonschema, yaml, dateutil.parser"
+
+static int by_value(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+  qsort(v, (size_t)n, sizeof *v, by_value);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* open (or reset `p`) -> register -> first apply, in ms; p is left open. */
+static double pack_first(const char *module, pyreactor **p, const char *name, const char *code, const char *args)
+{
+  pyreactor_options o;
+  pyreactor_options_init(&o);
+  o.module_path = module;
+  double t0 = now_ms();
+  if (*p == NULL)
+    *p = open_with(&o);
+  else
+    check(*p, pyreactor_reset(*p), "pyreactor_reset");
+  check(*p, pyreactor_register_def(*p, name, code), "register_def");
+  check(*p, pyreactor_apply_def(*p, name, args), "apply_def");
+  return now_ms() - t0;
+}
+
+static void pack_bench(const char *preloaded, const char *lazy, int n)
+{
+  if (n < 1 || n > 1000)
+    n = 20;
+  double *v = calloc((size_t)n, sizeof *v);
+  double open_ms, reset_ms, plain_ms, import_ms, trivial_ms;
+  pyreactor *keep = NULL, *p = NULL;
+  pack_first(preloaded, &keep, "render", RENDER_CODE, "[\"2024-03-05 10:20\"]"); /* the image, once per process */
+  for (int i = 0; i < n; i++) {
+    p = NULL;
+    v[i] = pack_first(preloaded, &p, "render", RENDER_CODE, "[\"2024-03-05 10:20\"]");
+    pyreactor_close(p);
+  }
+  open_ms = median(v, n);
+  for (int i = 0; i < n; i++)
+    v[i] = pack_first(preloaded, &keep, "render", RENDER_CODE, "[\"2024-03-05 10:20\"]");
+  reset_ms = median(v, n);
+  pyreactor_close(keep);
+  for (int i = 0; i < n; i++) {
+    p = NULL;
+    v[i] = pack_first(NULL, &p, ECHO_NAME, ECHO_CODE, ECHO_ARGS);
+    pyreactor_close(p);
+  }
+  plain_ms = median(v, n);
+  for (int i = 0; i < n; i++) {
+    p = NULL;
+    v[i] = pack_first(preloaded, &p, ECHO_NAME, ECHO_CODE, ECHO_ARGS);
+    pyreactor_close(p);
+  }
+  trivial_ms = median(v, n);
+  for (int i = 0; i < n; i++) {
+    p = NULL;
+    pack_first(lazy, &p, ECHO_NAME, ECHO_CODE, ECHO_ARGS);
+    double t0 = now_ms();
+    check(p, pyreactor_call(p, PYREACTOR_OP_RUN, NULL, 0, LAZY_IMPORTS, strlen(LAZY_IMPORTS)), "import");
+    v[i] = now_ms() - t0;
+    pyreactor_close(p);
+  }
+  import_ms = median(v, n);
+  printf("{\"open_first_ms\":%.3f,\"reset_first_ms\":%.3f,\"plain_open_first_ms\":%.3f,"
+         "\"pack_trivial_first_ms\":%.3f,\"lazy_import_ms\":%.3f,\"n\":%d}\n", open_ms, reset_ms, plain_ms,
+         trivial_ms, import_ms, n);
+  free(v);
+}
+
 int main(int argc, char **argv)
 {
+  if (argc == 5 && strcmp(argv[1], "pack") == 0) {
+    pack_bench(argv[2], argv[3], atoi(argv[4]));
+    return 0;
+  }
   double start = now_ms();
   if (argc == 2 && strcmp(argv[1], "first") == 0) {
     cold(start);

@@ -24,7 +24,7 @@ import _reactor_host  # built into the guest by reactor_host_call.c
 _USED_BY_C = {
     "reactor_calls.c": ("register_lambda", "register_def", "register_module",
                         "unregister_lambda", "unregister_def", "unregister_module",
-                        "apply_lambda", "apply_def", "run"),
+                        "apply_lambda", "apply_def", "run", "register_package"),
     "reactor_apply.c": ("_lambdas", "_defs", "_scan", "_c_encode", "_encode_error",
                         "_error_bytes", "_await"),
     "reactor_snapshot.c": ("_preload", "_after_restore"),
@@ -100,6 +100,7 @@ class HostError(Exception):
 HostError.__module__ = "reactor"
 
 _OWN_FILE = "<frozen _reactor>"
+_OWN_FILES = {_OWN_FILE, "<frozen _reactor_pack>"}
 # The frames of the event loop that runs an awaitable result (_await):
 # between _await and the user's coroutine, in every such traceback.
 _LOOP_FRAMES = {
@@ -116,7 +117,7 @@ def _without_own_frames(te):
     TracebackException breaks cycles itself), so users see their code, not
     the reactor's."""
     te.stack = traceback.StackSummary.from_list(
-        [f for f in te.stack if f.filename != _OWN_FILE and (f.filename, f.name) not in _LOOP_FRAMES])
+        [f for f in te.stack if f.filename not in _OWN_FILES and (f.filename, f.name) not in _LOOP_FRAMES])
     for chained in (te.__cause__, te.__context__):
         if chained is not None:
             _without_own_frames(chained)
@@ -203,6 +204,7 @@ def _register_module(name, code):
         else:
             sys.modules[name] = previous
         raise
+    _drop_package(name)  # a package of that name before: its finder and submodules
     _modules[name] = module
     return _encode(name)
 
@@ -217,7 +219,68 @@ def _unregister(registry, what, name):
 def _unregister_module(name):
     result = _unregister(_modules, "module", name)
     sys.modules.pop(name, None)
+    _drop_package(name)
     return result
+
+
+# Packages registered with register_package (docs/packages.md): the
+# finder of each, first on sys.meta_path while it is registered.
+_packages = {}
+
+
+def _package_modules(name):
+    return [key for key in sys.modules if key == name or key.startswith(name + ".")]
+
+
+def _drop_package(name):
+    """Forgets the package `name` registered by register_package, if any:
+    its finder and its submodules (not sys.modules[name] itself)."""
+    finder = _packages.pop(name, None)
+    if finder is None:
+        return
+    if finder in sys.meta_path:
+        sys.meta_path.remove(finder)
+    for key in _package_modules(name):
+        if key != name:
+            del sys.modules[key]
+
+
+def _register_package(name, files_text):
+    """A package of several files: `files_text` is a JSON object mapping
+    each file's path in the package to its text. Its modules are compiled
+    now and imported as from files (the package itself now, as
+    register_module runs its code); other files are its data, for
+    importlib.resources and get_data. If anything fails, nothing changes."""
+    try:
+        files = _loads(files_text)
+    except ValueError as exc:
+        raise AbiError("InvalidInput", "the package's files are not valid JSON: %s" % exc) from None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise AbiError("InvalidInput", "the package's files must be a JSON object of path: text")
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise AbiError("InvalidName", "a package name is dotted identifiers, not %r" % name)
+    import _reactor_pack
+    try:
+        finder = _reactor_pack.SourceFinder(name, files)
+    except ValueError as exc:
+        raise AbiError("InvalidInput", str(exc)) from None
+    previous = {key: sys.modules.pop(key) for key in _package_modules(name)}
+    sys.meta_path.insert(0, finder)
+    try:
+        __import__(name)  # not importlib's: its frames would be in tracebacks
+        module = sys.modules[name]
+    except BaseException:
+        sys.meta_path.remove(finder)
+        for key in _package_modules(name):
+            del sys.modules[key]
+        sys.modules.update(previous)
+        raise
+    old = _packages.get(name)
+    if old is not None and old in sys.meta_path:
+        sys.meta_path.remove(old)
+    _packages[name] = finder
+    _modules[name] = module
+    return _encode(name)
 
 
 def _resolve_dotted(name):
@@ -386,6 +449,7 @@ def unregister_module(name): return _guarded(_unregister_module, name)
 apply_lambda = functools.partial(_apply, _lambdas)  # no frame of its own
 apply_def = functools.partial(_apply, _defs)
 def run(code): return _guarded(_run_cell, code)
+def register_package(name, files): return _guarded(_register_package, name, files)
 
 
 # Host functions (ABI.md, "Host functions"), public through the module
@@ -528,6 +592,13 @@ def _after_restore(environ):
     random = sys.modules.get("random")
     if random is not None:
         random.seed()              # from os.urandom, i.e. WASI random_get
+    # A pack's snapshot (docs/packages.md) may hold logging, which notes
+    # the time it was imported, for LogRecord.relativeCreated: a clock
+    # reading of `pyreactor pack` (a fixed one), not the instance's start.
+    logging = sys.modules.get("logging")
+    if logging is not None and isinstance(getattr(logging, "_startTime", None), float):
+        import time
+        logging._startTime = time.time()
 
 
 def _install_sandbox_patches():

@@ -28,10 +28,11 @@ $(BUILD)/guest/%.o: guest/%.c guest/reactor.h guest/reactor_frozen.h $(BUILD)/cp
 # bytes must not depend on where the cache is. No column ranges: the frozen
 # modules have no source to underline (toolchain/freeze_code.py).
 $(BUILD)/guest/frozen_stdlib.c: guest/stdlib_freeze.py toolchain/freeze_code.py guest/_reactor.py \
-  guest/reactor.py $(BUILD)/cpython.mk
+  guest/reactor.py guest/_reactor_pack.py $(BUILD)/cpython.mk
 	@mkdir -p $(@D)
 	$(CPY)/native/python -X no_debug_ranges guest/stdlib_freeze.py --lib $(CPY)/src/Lib \
 	  --extra _reactor=guest/_reactor.py --extra reactor=guest/reactor.py \
+	  --extra _reactor_pack=guest/_reactor_pack.py --not-preloaded _reactor_pack \
 	  --preload-from _reactor=guest/_reactor.py \
 	  --sysconfig $(PY_SYSCONFIGDATA)=$(CPY)/wasm/$(PY_SYSCONFIGDATA).py \
 	  --scrub $(CPY).tmp --scrub $(CPY) \

@@ -47,6 +47,10 @@ void reactor_python_flush(void);
 ** that did so already. Returns 0 on success; a failure is for good (every
 ** later call returns it again), with *message saying why. */
 int reactor_snapshot_restore(const char **message);
+/* Makes the next call refresh again, as the first call of an instance made
+** from the snapshot does, and stops the heap scrub: the last step of a
+** pack's snapshot (docs/packages.md). */
+void reactor_snapshot_rearm(void);
 
 /* reactor_heap_scrub.c: while on, freed heap blocks are zeroed, so that
 ** the snapshot does not carry dead bytes; wizer.initialize only. */
@@ -68,10 +72,12 @@ typedef enum reactor_op {
     REACTOR_APPLY_LAMBDA,
     REACTOR_APPLY_DEF,
     REACTOR_RUN,
+    REACTOR_REGISTER_PACKAGE,
     REACTOR_OP_COUNT
 } reactor_op;
 
-/* `payload` is the code for register_* and run, the args for apply_*,
+/* `payload` is the code for register_* and run (for register_package the
+** JSON object of its files), the args for apply_*,
 ** unused for unregister_*; the name is unused for run. The byte ranges are
 ** the host's; they are read, not kept. Python must have started. */
 reactor_record *reactor_call(reactor_op op, uint32_t name_ptr, uint32_t name_len,

@@ -27,6 +27,7 @@ static const char *const entry_point_names[REACTOR_OP_COUNT] = {
     [REACTOR_APPLY_LAMBDA] = "apply_lambda",
     [REACTOR_APPLY_DEF] = "apply_def",
     [REACTOR_RUN] = "run",
+    [REACTOR_REGISTER_PACKAGE] = "register_package",
 };
 
 /* What the payload of each operation is, for checks and messages. */
@@ -36,6 +37,7 @@ static const char *payload_kind(reactor_op op)
     case REACTOR_REGISTER_LAMBDA:
     case REACTOR_REGISTER_DEF:
     case REACTOR_REGISTER_MODULE:
+    case REACTOR_REGISTER_PACKAGE:
     case REACTOR_RUN:
         return "InvalidInput";
     case REACTOR_APPLY_LAMBDA:

@@ -110,6 +110,14 @@ EXPORT(register_module) i32 register_module(i32 name_ptr, i32 name_len, i32 code
     return call(REACTOR_REGISTER_MODULE, name_ptr, name_len, code_ptr, code_len);
 }
 
+/* An extension of ABI version 2 (docs/packages.md): a package of several
+** files, `files` being the UTF-8 JSON object {"__init__.py": source,
+** "sub.py": source, "data.txt": text, ...}; unregister_module removes it. */
+EXPORT(register_package) i32 register_package(i32 name_ptr, i32 name_len, i32 files_ptr, i32 files_len)
+{
+    return call(REACTOR_REGISTER_PACKAGE, name_ptr, name_len, files_ptr, files_len);
+}
+
 EXPORT(unregister_lambda) i32 unregister_lambda(i32 name_ptr, i32 name_len)
 {
     return call(REACTOR_UNREGISTER_LAMBDA, name_ptr, name_len, 0, 0);

@@ -103,10 +103,37 @@ int reactor_is_awaitable(PyObject *obj)
     return async != NULL && async->am_await != NULL;
 }
 
+/* For _reactor_pack only, while `pyreactor pack` makes a new snapshot
+** (docs/packages.md): zero heap blocks as they are freed (on) or not, so
+** that dead bytes do not ship in it; and arm the refresh that the first
+** call of each instance made from it must do. Callable by user code too,
+** to no harm: scrubbing only costs time, and a refresh redoes what every
+** instance's first call did. */
+static PyObject *heap_scrub(PyObject *module, PyObject *on)
+{
+    (void)module;
+    int flag = PyObject_IsTrue(on);
+    if (flag < 0)
+        return NULL;
+    reactor_heap_scrub(flag);
+    Py_RETURN_NONE;
+}
+
+static PyObject *snapshot_rearm(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    reactor_snapshot_rearm();
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"call", (PyCFunction)(void (*)(void))call, METH_FASTCALL,
      "call(name, args_text) -> (status, reply): the import host.call"},
     {"is_awaitable", is_awaitable, METH_O, "is_awaitable(obj) -> bool: await takes obj"},
+    {"_heap_scrub", heap_scrub, METH_O, "_heap_scrub(on): zero freed heap blocks (packs only)"},
+    {"_snapshot_rearm", snapshot_rearm, METH_NOARGS,
+     "_snapshot_rearm(): the next call refreshes the instance as after a snapshot (packs only)"},
     {NULL, NULL, 0, NULL},
 };
 

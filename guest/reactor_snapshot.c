@@ -145,6 +145,24 @@ static void clear_dead_stack(void)
         memset((void *)low, 0, top - low);
 }
 
+/* A pack (docs/packages.md): an instance that started from the snapshot,
+** was refreshed by its first call, then imported users' packages, is saved
+** by the host as a new snapshot (`pyreactor pack`). Its instances must
+** refresh again, as the ones of the first snapshot do: armed here, by the
+** last thing the pack's cell does (_reactor_pack.snapshot, through
+** _reactor_host._snapshot_rearm). The host saves the memory as soon as
+** that call returns, without calling in again, and zeroes the dead stack
+** itself. Harmless in any other instance: its next call refreshes what it
+** refreshed at its first (preopens are registered again, the environment
+** and `random` taken anew). */
+void reactor_snapshot_rearm(void)
+{
+    reactor_heap_scrub(0);
+    reactor_process_clock_reset();
+    restore_pending = 1;
+    restore_failed = 0;
+}
+
 __attribute__((export_name("wizer.initialize")))
 void reactor_wizer_initialize(void)
 {

@@ -144,6 +144,8 @@ def main():
     ap.add_argument("--preload-from", help="NAME=PATH of the support module, whose PRELOAD the snapshot "
                     "imports (to group the modules it loads apart from the others); "
                     "the snapshot is taken to import every --extra module too")
+    ap.add_argument("--not-preloaded", action="append", default=[],
+                    help="an --extra module the snapshot does not import (grouped with the others)")
     ap.add_argument("--scrub", action="append", default=[],
                     help="a build directory to replace by %s in the sysconfig data "
                          "(it names the build tree 40 times)" % SCRUBBED_PREFIX)
@@ -167,6 +169,7 @@ def main():
         name, path = args.preload_from.split("=", 1)
         # The project's own modules: the snapshot imports them all.
         snapshot = snapshot_imports(path) | {spec.split("=", 1)[0] for spec in args.extra}
+        snapshot -= set(args.not_preloaded)
     modules = []
     for name, path, is_pkg in entries:
         try:

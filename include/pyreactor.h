@@ -215,6 +215,15 @@ typedef struct pyreactor_options {
                               ** (see pyreactor_set_capture) */
   size_t capture_limit;       /* what one call keeps per stream, in bytes;
                               ** 0 = 16 MiB; the rest is dropped */
+  const char *module_path;    /* a module made by `pyreactor pack` (users'
+                              ** packages frozen in, docs/packages.md) to run
+                              ** instead of the compiled one; NULL: the
+                              ** compiled one. Its code must be the compiled
+                              ** one's: it is checked, and only its memory
+                              ** image and globals are used, without
+                              ** recompiling; any other module is refused
+                              ** with PYREACTOR_CANTOPEN (type "HostError",
+                              ** the message naming the file) */
 } pyreactor_options;
 
 void pyreactor_options_init(pyreactor_options *opts);
@@ -289,7 +298,11 @@ typedef enum pyreactor_op {
   PYREACTOR_OP_APPLY_DEF,
   PYREACTOR_OP_REGISTER_MODULE,
   PYREACTOR_OP_UNREGISTER_MODULE,
-  PYREACTOR_OP_RUN
+  PYREACTOR_OP_RUN,
+  PYREACTOR_OP_REGISTER_PACKAGE /* an extension of ABI 2 (docs/packages.md):
+                                ** `text` is the JSON object {path: text} of
+                                ** the package's files; unregister_module
+                                ** removes it */
 } pyreactor_op;
 
 int pyreactor_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,

@@ -38,6 +38,8 @@ suite hostile-deno-process node tests/js/run-vectors.mjs --name hostile-deno-pro
 suite sandbox          node tests/sandbox/run.mjs
 suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors tests/vectors --vectors ../shared/vectors/v2/sandbox.jsonl --vectors ../shared/vectors/v2/run.jsonl --vectors ../shared/vectors/v2/awaitables.jsonl --vectors ../shared/vectors/v2/host.jsonl -- build/pyreactor batch --host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3'"
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
+# Issue 15: real packages packed, through every host that takes a module.
+suite packages           tests/packages/run.sh
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl
 suite native-api         build/native-tests/test_api
 suite native-calls       build/native-tests/test_calls

@@ -16,6 +16,10 @@ PACKAGES=(
   procps  # ps: the JS tests check that a killed child process is gone
   # the Python host (hosts/python): installed offline with pip, type-checked
   python3-setuptools python3-pip python3-mypy
+  # real third-party pure-Python packages that tests/packages/ packs
+  # (docs/packages.md), with what they need
+  python3-dateutil python3-six python3-yaml python3-jinja2 python3-markupsafe
+  python3-jsonschema python3-tz
 )
 
 SUDO=""

@@ -43,6 +43,8 @@ granted here):
                            path; default HOST); :ro makes it read-only, :rw
                            (the default) writable. Repeatable.
   --env NAME=VALUE         set a guest environment variable. Repeatable.
+  --module OUT.wasm        run a module made by pyreactor pack instead of the
+                           library's own (its code must be the library's)
   --timeout-ms N           time limit per request, 1 to 2147483647; past it:
                            error Timeout and a rebuilt instance (default: none)
   --memory-mb N            cap on guest memory, 1 to 4096: MemoryError in
@@ -136,12 +138,14 @@ function setOption(parsed: Parsed, flag: string, value: string): void {
   } else if (flag === '--env') {
     const [name, text] = pair('--env', value, 'VALUE');
     options.env = { ...options.env, [name]: text };
+  } else if (flag === '--module') {
+    (options as { module?: string }).module = value;
   } else {
     hostCommand(parsed, value);
   }
 }
 
-const VALUED = new Set(['--dir', '--env', '--host-function', ...Object.keys(LIMITS)]);
+const VALUED = new Set(['--dir', '--env', '--host-function', '--module', ...Object.keys(LIMITS)]);
 
 /** Options before or after the command; "--" ends them. */
 export function parseArgs(argv: string[]): Parsed {
@@ -180,8 +184,8 @@ type Request = { op: Op; name?: Uint8Array; payload?: Uint8Array };
 class InvalidRequest extends Error {}
 
 const lossy = new TextDecoder();
-const KINDS: Record<string, 'none' | 'name' | 'code' | 'args' | 'cell'> = {
-  init: 'none', run: 'cell', apply_lambda: 'args', apply_def: 'args',
+const KINDS: Record<string, 'none' | 'name' | 'code' | 'args' | 'cell' | 'files'> = {
+  init: 'none', run: 'cell', apply_lambda: 'args', apply_def: 'args', register_package: 'files',
   register_lambda: 'code', register_def: 'code', register_module: 'code',
   unregister_lambda: 'name', unregister_def: 'name', unregister_module: 'name',
 };
@@ -220,13 +224,17 @@ export function requestOf(line: Uint8Array): Request {
   }
   const kind = KINDS[op];
   const request: Request = { op: op as Op };
-  if (kind === 'name' || kind === 'code' || kind === 'args') {
+  if (kind === 'name' || kind === 'code' || kind === 'args' || kind === 'files') {
     request.name = stringOf(line, fields.get('name'));
     if (request.name === undefined) throw new InvalidRequest(`${op} needs "name", a string`);
   }
   if (kind === 'code' || kind === 'cell') {
     request.payload = stringOf(line, fields.get('code'));
     if (request.payload === undefined) throw new InvalidRequest(`${op} needs "code", a string`);
+  } else if (kind === 'files') { // register_package: the object's exact text
+    const files = fields.get('files');
+    if (files === undefined || line[files.valueStart] !== 0x7b) throw new InvalidRequest(`${op} needs "files", an object of path: text`);
+    request.payload = line.subarray(files.valueStart, files.valueEnd);
   } else if (kind === 'args') {
     const text = fields.get('args_text');
     const args = fields.get('args');

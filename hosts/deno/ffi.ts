@@ -55,6 +55,7 @@ export const OP_CODES: Readonly<Record<string, number>> = Object.freeze({
   register_module: 7,
   unregister_module: 8,
   run: 9,
+  register_package: 10, // an extension of ABI 2 (docs/packages.md)
 });
 
 /** The signatures of the callbacks the library takes. */
@@ -68,9 +69,10 @@ export const HOST_FN = { parameters: ['pointer', 'pointer', 'pointer', 'usize', 
 // more (OPTIONS_ROOM) and pyreactor_options_init fills what it knows.
 export const LAYOUT = Object.freeze({
   options: {
-    size: 128, dirs: 0, n_dirs: 8, env: 16, n_env: 24, stdout_sink: 32, stderr_sink: 40,
+    size: 136, dirs: 0, n_dirs: 8, env: 16, n_env: 24, stdout_sink: 32, stderr_sink: 40,
     sink_user: 48, stdin_data: 56, stdin_len: 64, stack_size: 72, memory_limit: 80,
     timeout_ms: 88, host_functions: 96, n_host_functions: 104, capture_output: 112, capture_limit: 120,
+    module_path: 128,
   },
   dir: { size: 24, host_path: 0, guest_path: 8, read_only: 16 },
   host_function: { size: 24, name: 0, fn: 8, user: 16 },

@@ -49,6 +49,7 @@ function stdinBytes(value: unknown, key: string): Uint8Array {
 /** The checks of options.mjs (shared with the JavaScript host), by key. */
 const CHECKS: Record<string, (value: unknown, key: string) => unknown> = {
   libPath,
+  module: libPath, // a pack (docs/packages.md): module_path
   preopens: check.preopens,
   env: check.env,
   stdin: stdinBytes,
@@ -241,6 +242,8 @@ export class Reactor extends ReactorCalls {
     if (stackSizeMb !== undefined) m.setU64(o.stack_size, BigInt(stackSizeMb) << 20n);
     if (memoryMb !== undefined) m.setU64(o.memory_limit, BigInt(memoryMb) << 20n);
     if (timeoutMs !== undefined) m.setU32(o.timeout_ms, timeoutMs);
+    const module = (this.#options as { module?: string }).module;
+    if (module !== undefined) m.setU64(o.module_path, m.keep(cString(module)));
     const names = this.#host.names;
     if (names.length > 0) {
       const fn = this.#waiterPointer;

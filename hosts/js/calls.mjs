@@ -49,6 +49,12 @@ function payloadFor(op, value) {
     if (typeof value === 'string' || value instanceof Uint8Array) return value;
     throw new TypeError(`${op}: code must be a string or Uint8Array`);
   }
+  if (kind === 'files') { // an object {path: text}, or its JSON text
+    if (typeof value === 'string' || value instanceof Uint8Array) return value;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)
+        && Object.values(value).every((text) => typeof text === 'string')) return JSON.stringify(value);
+    throw new TypeError(`${op}: files must be an object of path: text (or its JSON text)`);
+  }
   return '';
 }
 
@@ -99,6 +105,9 @@ export class ReactorCalls {
   registerLambda(name, code, options) { return this.#value('register_lambda', name, code, options); }
   registerDef(name, code, options) { return this.#value('register_def', name, code, options); }
   registerModule(name, code, options) { return this.#value('register_module', name, code, options); }
+  /** A package of several files, {"__init__.py": source, "sub.py": source, "data.txt": text}
+   *  (docs/packages.md); unregisterModule removes it. */
+  registerPackage(name, files, options) { return this.#value('register_package', name, files, options); }
   unregisterLambda(name, options) { return this.#value('unregister_lambda', name, undefined, options); }
   unregisterDef(name, options) { return this.#value('unregister_def', name, undefined, options); }
   unregisterModule(name, options) { return this.#value('unregister_module', name, undefined, options); }

@@ -282,7 +282,7 @@ function messageText(bytes) {
 
 // The members a request may have, and the private ones of the child's
 // protocol (below): a member of another name is ignored, as anywhere.
-const FIELDS = new Set(['op', 'name', 'code', 'args', 'args_text']);
+const FIELDS = new Set(['op', 'name', 'code', 'args', 'args_text', 'files']);
 const CHILD_FIELDS = new Set(['name_b64', 'code_b64', 'args_text_b64', 'output']);
 /** Longer than any field name even with every character escaped. */
 const MAX_KEY_BYTES = 80;
@@ -341,6 +341,13 @@ function requestFields(line, fields, op, kind) {
     const code = stringField(line, fields, 'code');
     if (code === undefined) throw new InvalidRequest(`${op} needs "code", a string`);
     return { op, name, payload: code };
+  }
+  if (kind === 'files') { // register_package: the object's exact text
+    const files = fields.get('files');
+    if (files === undefined || line[files.valueStart] !== 0x7b) {
+      throw new InvalidRequest(`${op} needs "files", an object of path: text`);
+    }
+    return { op, name, payload: valueBytes(line, files) };
   }
   return { op, name, payload: kind === 'args' ? argsOf(line, fields) : undefined };
 }

@@ -412,6 +412,9 @@ export class Guest {
   /** Calls the export of `op` on inputs already in guest memory. */
   #invoke(op, kind, namePtr, nameLen, payloadPtr, payloadLen, read) {
     if (kind === 'args' || kind === 'cell') return this.#apply(op, kind, namePtr, nameLen, payloadPtr, payloadLen, read);
+    if (typeof this.exports[op] !== 'function') { // an optional export this module lacks
+      return read('err', encoder.encode(JSON.stringify({ type: 'HostError', message: `this module has no ${op} export` })));
+    }
     let record;
     try {
       record = kind === 'name' ? this.exports[op](namePtr, nameLen)

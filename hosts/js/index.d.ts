@@ -143,7 +143,8 @@ export type Op =
   | 'register_lambda' | 'register_def' | 'register_module'
   | 'unregister_lambda' | 'unregister_def' | 'unregister_module'
   | 'apply_lambda' | 'apply_def'
-  | 'run';
+  | 'run'
+  | 'register_package';
 
 /** What each op takes: 'none' (init), 'name', 'code' or 'args' with a name,
  *  'cell' (run: code and no name). */
@@ -237,6 +238,8 @@ export abstract class ReactorCalls {
   registerDef<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Promise<Answer<string, O>>;
   /** `code` becomes module `name` in sys.modules. Resolves to the name. */
   registerModule<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Promise<Answer<string, O>>;
+  /** A package of several files, e.g. {"__init__.py": source, "sub.py": source} (docs/packages.md); unregisterModule removes it. */
+  registerPackage<O extends CallOptions | undefined = undefined>(name: GuestText, files: Record<string, string> | GuestText, options?: O): Promise<Answer<string, O>>;
   unregisterLambda<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
   unregisterDef<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
   unregisterModule<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Promise<Answer<string, O>>;
@@ -305,6 +308,7 @@ export class Reactor extends ReactorCalls {
   registerLambdaSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
   registerDefSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
   registerModuleSync<O extends CallOptions | undefined = undefined>(name: GuestText, code: GuestText, options?: O): Answer<string, O>;
+  registerPackageSync<O extends CallOptions | undefined = undefined>(name: GuestText, files: Record<string, string> | GuestText, options?: O): Answer<string, O>;
   unregisterLambdaSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;
   unregisterDefSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;
   unregisterModuleSync<O extends CallOptions | undefined = undefined>(name: GuestText, options?: O): Answer<string, O>;

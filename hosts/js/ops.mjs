@@ -17,4 +17,7 @@ export const OPS = Object.freeze({
   apply_lambda: 'args',
   apply_def: 'args',
   run: 'cell',
+  // An extension of ABI 2 (docs/packages.md): a name and the JSON object
+  // {path: text} of a package's files; unregister_module removes it.
+  register_package: 'files',
 });

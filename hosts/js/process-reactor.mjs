@@ -198,6 +198,10 @@ function requestLine({ op, name, payload, output }) {
   if (kind !== 'none' && kind !== 'cell') put(request, 'name', name);
   if (kind === 'code' || kind === 'cell') put(request, 'code', payload);
   else if (kind === 'args') put(request, 'args_text', payload);
+  if (kind === 'files') { // the object's text as it is: it is JSON already
+    const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+    return `${JSON.stringify(request).slice(0, -1)},"files":${text}}`;
+  }
   return JSON.stringify(request);
 }
 

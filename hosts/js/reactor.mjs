@@ -196,6 +196,7 @@ export class Reactor extends ReactorCalls {
   registerLambdaSync(name, code, options) { return this.#valueSync('register_lambda', name, code, options); }
   registerDefSync(name, code, options) { return this.#valueSync('register_def', name, code, options); }
   registerModuleSync(name, code, options) { return this.#valueSync('register_module', name, code, options); }
+  registerPackageSync(name, files, options) { return this.#valueSync('register_package', name, files, options); }
   unregisterLambdaSync(name, options) { return this.#valueSync('unregister_lambda', name, undefined, options); }
   unregisterDefSync(name, options) { return this.#valueSync('unregister_def', name, undefined, options); }
   unregisterModuleSync(name, options) { return this.#valueSync('unregister_module', name, undefined, options); }

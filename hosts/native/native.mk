@@ -49,7 +49,7 @@ NATIVE_WARN := -Wall -Wextra -Werror
 # runtime, guest calls, memory image), wasi, json, lib (the C API), cli,
 # testing (test hooks), wasm2c (the guest's compile). Each layer's headers
 # are found by name.
-NATIVE_LAYERS := runtime wasi json lib testing
+NATIVE_LAYERS := runtime wasi json lib testing cli
 # The layers in the library; testing/ goes only into the test archives.
 NATIVE_LIB_LAYERS := runtime wasi json lib
 NATIVE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(NATIVE_WARN) -fstack-clash-protection \
@@ -66,7 +66,7 @@ NATIVE_LIBS := -lpthread -lm
 # Every .c of a layer is in: a new file needs no edit here.
 NATIVE_LIB_SRC := $(sort $(wildcard $(NATIVE_LIB_LAYERS:%=hosts/native/%/*.c)))
 NATIVE_TESTING_SRC := $(sort $(wildcard hosts/native/testing/*.c))
-NATIVE_CLI_SRC := hosts/native/cli/pyreactor_cli.c
+NATIVE_CLI_SRC := hosts/native/cli/pyreactor_cli.c hosts/native/cli/pyreactor_pack_cmd.c
 NATIVE_HDRS := include/pyreactor.h $(wildcard hosts/native/*/*.h)
 NATIVE_LIB_OBJ := $(NATIVE_LIB_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
 NATIVE_TESTING_OBJ := $(NATIVE_TESTING_SRC:hosts/native/%.c=$(NATIVE_DIR)/%.o)
@@ -121,10 +121,22 @@ endif
 # Side products of the stamp; the header keeps its time when unchanged.
 $(NATIVE_GEN_O) $(NATIVE_GEN_H): $(NATIVE_DIR)/python_reactor.stamp ;
 
+# What a module loaded at run time must share with the compiled one (its
+# code's hash, globals, memory): lib/pyreactor_pack.c checks packs with it
+# (docs/packages.md). Rewritten only when it changes.
+NATIVE_MODULE_INFO := $(NATIVE_DIR)/guest_module.h
+$(NATIVE_DIR)/wasm-module-info: hosts/native/wasm2c/wasm_module_info.c hosts/native/runtime/wasm_module.c \
+    hosts/native/runtime/wasm_module.h
+	@mkdir -p $(@D)
+	$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ hosts/native/wasm2c/wasm_module_info.c hosts/native/runtime/wasm_module.c
+$(NATIVE_MODULE_INFO): $(NATIVE_DIR)/python_reactor.stamp $(NATIVE_DIR)/wasm-module-info
+	$(NATIVE_DIR)/wasm-module-info $(NATIVE_DIR)/input.wasm > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
 # ------------------------------------------------------------- library --
 # native.mk itself is a prerequisite, so that a change of these flags
 # rebuilds the host objects (seconds; the guest's stamp does not depend on it).
-$(NATIVE_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H) hosts/native/native.mk
+$(NATIVE_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H) $(NATIVE_MODULE_INFO) hosts/native/native.mk
 	@mkdir -p $(@D)
 	$(NATIVE_CC) $(NATIVE_OBJ_CFLAGS) -c $< -o $@
 
@@ -160,7 +172,7 @@ $(NATIVE_TESTING_LIB): $(NATIVE_GEN_O) $(NATIVE_LIB_OBJ) $(NATIVE_TESTING_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/pyreactor: $(NATIVE_DIR)/cli/pyreactor_cli.o $(NATIVE_INTERNAL_LIB)
+$(BUILD)/pyreactor: $(NATIVE_DIR)/cli/pyreactor_cli.o $(NATIVE_DIR)/cli/pyreactor_pack_cmd.o $(NATIVE_INTERNAL_LIB)
 	$(NATIVE_CC) -o $@ $^ $(NATIVE_LIBS)
 
 # pyreactor.pc: for the installed copy; regenerated when PREFIX or LIBDIR
@@ -210,7 +222,7 @@ NATIVE_ASAN_OBJ := $(patsubst hosts/native/%.c,$(NATIVE_ASAN_DIR)/%.o,$(NATIVE_L
 
 native-asan: $(NATIVE_ASAN_BINS)
 
-$(NATIVE_ASAN_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H)
+$(NATIVE_ASAN_DIR)/%.o: hosts/native/%.c $(NATIVE_HDRS) $(NATIVE_GEN_H) $(NATIVE_MODULE_INFO)
 	@mkdir -p $(@D)
 	$(NATIVE_CC) $(NATIVE_ASAN_CFLAGS) -c $< -o $@
 
@@ -218,7 +230,8 @@ $(NATIVE_ASAN_DIR)/libpyreactor.a: $(NATIVE_GEN_O) $(NATIVE_ASAN_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(NATIVE_ASAN_DIR)/pyreactor: $(NATIVE_ASAN_DIR)/cli/pyreactor_cli.o $(NATIVE_ASAN_DIR)/libpyreactor.a
+$(NATIVE_ASAN_DIR)/pyreactor: $(NATIVE_ASAN_DIR)/cli/pyreactor_cli.o $(NATIVE_ASAN_DIR)/cli/pyreactor_pack_cmd.o \
+    $(NATIVE_ASAN_DIR)/libpyreactor.a
 	$(NATIVE_CC) $(NATIVE_SAN) -o $@ $^ $(NATIVE_LIBS)
 
 $(NATIVE_ASAN_DIR)/test_%: tests/native/test_%.c tests/native/test_util.h $(NATIVE_ASAN_DIR)/libpyreactor.a $(NATIVE_HDRS)

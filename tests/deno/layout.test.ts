@@ -8,7 +8,7 @@ import { ROOT } from './helpers.ts';
 const FIELDS: Record<string, [string, string[]]> = {
   options: ['pyreactor_options', ['dirs', 'n_dirs', 'env', 'n_env', 'stdout_sink', 'stderr_sink', 'sink_user', 'stdin_data',
     'stdin_len', 'stack_size', 'memory_limit', 'timeout_ms', 'host_functions', 'n_host_functions', 'capture_output',
-    'capture_limit']],
+    'capture_limit', 'module_path']],
   dir: ['pyreactor_dir', ['host_path', 'guest_path', 'read_only']],
   host_function: ['pyreactor_host_function', ['name', 'fn', 'user']],
 };

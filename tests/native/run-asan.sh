@@ -45,6 +45,7 @@ run calls $A/test_calls
 run host-functions $A/test_host_functions
 run sandbox $A/test_sandbox tests/sandbox/probes
 run traps $A/test_traps
+run packs $A/test_packs build/python-reactor.wasm
 run wasi $A/test_wasi
 run json $A/test_json
 run cli tests/native/test_cli.sh $A/pyreactor

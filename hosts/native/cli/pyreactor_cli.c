@@ -11,6 +11,7 @@
 #include "batch_request.h"
 #include "host_command.h"
 #include "pyreactor.h"
+#include "pyreactor_pack_cmd.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 static const char usage[] =
   "usage: pyreactor [OPTIONS] batch\n"
   "       pyreactor [OPTIONS] call FILE.py FUNC [ARGS_JSON]\n"
+  "       pyreactor pack --packages DIR ... [--preload MODS] -o OUT.wasm\n"
   "       pyreactor --help | --version\n"
   "\n"
   "Runs sandboxed Python 3.11 (python-reactor.wasm compiled to native code).\n"
@@ -52,6 +54,9 @@ static const char usage[] =
   "                           (default and maximum: 4096, the wasm32 limit; the\n"
   "                           module itself needs about 17 to start)\n"
   "  --stack-size-mb N        native stack for guest code (1 to 16384, default 64)\n"
+  "  --module OUT.wasm        run a module made by `pyreactor pack` (packages\n"
+  "                           frozen in) instead of the compiled one; its code\n"
+  "                           must be the compiled one's (checked)\n"
   "  --host-function NAME=COMMAND\n"
   "                           expose host function NAME to Python\n"
   "                           (reactor.call_host): each call runs COMMAND, split\n"
@@ -76,6 +81,7 @@ typedef struct cli {
   size_t n_env;
   size_t stack_size, memory_limit;
   unsigned timeout_ms;
+  const char *module;
   pyreactor_host_function *fns;
   host_command *commands; /* fns[i].user is &commands[i] */
   size_t n_fns;
@@ -224,6 +230,8 @@ static int parse_args(int argc, char **argv, cli *c)
     } else if (strcmp(a, "--timeout-ms") == 0) {
       if (parse_ms(v, &c->timeout_ms) != 0)
         return bad_usage("--timeout-ms takes a whole number from 1 to 86400000, got \"%s\"", v);
+    } else if (strcmp(a, "--module") == 0) {
+      c->module = v;
     } else if (strcmp(a, "--host-function") == 0) {
       int rc = parse_host_function(v, c);
       if (rc != 0)
@@ -246,6 +254,7 @@ static int open_instance(const cli *c, pyreactor **p)
   o.stack_size = c->stack_size;
   o.memory_limit = c->memory_limit;
   o.timeout_ms = c->timeout_ms;
+  o.module_path = c->module;
   o.host_functions = c->fns;
   o.n_host_functions = c->n_fns;
   /* What the guest prints goes to stderr in both modes, the library's
@@ -443,6 +452,8 @@ static int run_call(const cli *c)
 
 int main(int argc, char **argv)
 {
+  if (argc > 1 && strcmp(argv[1], "pack") == 0)
+    return pyreactor_pack_main(argc - 1, argv + 1); /* options of its own */
   cli c;
   memset(&c, 0, sizeof c);
   /* At most one --dir / --env / --host-function per argument: argc bounds

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KIND_CELL: code and no name (run). */
-typedef enum { KIND_NONE, KIND_NAME, KIND_CODE, KIND_ARGS, KIND_CELL } op_kind;
+/* KIND_CELL: code and no name (run); KIND_FILES: a name and "files", a
+** JSON object passed as its exact text (register_package). */
+typedef enum { KIND_NONE, KIND_NAME, KIND_CODE, KIND_ARGS, KIND_CELL, KIND_FILES } op_kind;
 
 static op_kind kind_of(pyreactor_op op)
 {
@@ -24,6 +25,7 @@ static op_kind kind_of(pyreactor_op op)
   case PYREACTOR_OP_APPLY_LAMBDA:
   case PYREACTOR_OP_APPLY_DEF: return KIND_ARGS;
   case PYREACTOR_OP_RUN: return KIND_CELL;
+  case PYREACTOR_OP_REGISTER_PACKAGE: return KIND_FILES;
   default: return KIND_NAME;
   }
 }
@@ -107,6 +109,11 @@ static int fields_of(json_span obj, batch_request *req)
     if (!json_object_get(obj, "code", &v) || json_type_of(v) != JSON_STRING)
       return invalid(req, "%.*s needs \"code\", a string", op, strlen(op));
     return decode_member(v, &req->text, &req->text_len);
+  }
+  if (kind == KIND_FILES) {
+    if (!json_object_get(obj, "files", &v) || json_type_of(v) != JSON_OBJECT)
+      return invalid(req, "%.*s needs \"files\", an object of path: text", op, strlen(op));
+    return copy_span(v, &req->text, &req->text_len);
   }
   return kind == KIND_ARGS ? args_of(obj, req) : BATCH_OK;
 }

@@ -22,7 +22,7 @@ static int misuse(pyreactor *p, const char *why)
 static int check_call(pyreactor *p, pyreactor_op op, const char *name, size_t name_len,
                       const char *text, size_t text_len)
 {
-  if ((unsigned)op > PYREACTOR_OP_RUN)
+  if ((unsigned)op > PYREACTOR_OP_REGISTER_PACKAGE)
     return misuse(p, "unknown op");
   if (op_has_name(op) && name == NULL)
     return misuse(p, "name is NULL");

@@ -90,6 +90,7 @@ static uint32_t export_call(job *j, uint32_t name, uint32_t text)
   case PYREACTOR_OP_UNREGISTER_DEF: return Z_python_reactorZ_unregister_def(g, name, nl);
   case PYREACTOR_OP_REGISTER_MODULE: return Z_python_reactorZ_register_module(g, name, nl, text, tl);
   case PYREACTOR_OP_UNREGISTER_MODULE: return Z_python_reactorZ_unregister_module(g, name, nl);
+  case PYREACTOR_OP_REGISTER_PACKAGE: return Z_python_reactorZ_register_package(g, name, nl, text, tl);
   case PYREACTOR_OP_APPLY_LAMBDA:
   case PYREACTOR_OP_APPLY_DEF:
   case PYREACTOR_OP_RUN:

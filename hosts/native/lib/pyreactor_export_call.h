@@ -16,7 +16,7 @@ static inline bool op_has_text(pyreactor_op op)
 {
   return op == PYREACTOR_OP_REGISTER_LAMBDA || op == PYREACTOR_OP_REGISTER_DEF ||
          op == PYREACTOR_OP_REGISTER_MODULE || op == PYREACTOR_OP_APPLY_LAMBDA ||
-         op == PYREACTOR_OP_APPLY_DEF || op == PYREACTOR_OP_RUN;
+         op == PYREACTOR_OP_APPLY_DEF || op == PYREACTOR_OP_RUN || op == PYREACTOR_OP_REGISTER_PACKAGE;
 }
 
 static inline bool op_is_apply(pyreactor_op op)

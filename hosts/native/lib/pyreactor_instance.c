@@ -57,6 +57,8 @@ static void instantiate(void *arg)
 {
   pyreactor *p = arg;
   Z_python_reactor_instantiate(&p->guest, &p->host, &p->wasi);
+  if (p->module != NULL) /* a pack: its memory and globals, before any guest code runs */
+    pyr_module_apply(p->module, &p->guest.w2c_memory, &p->guest.w2c_g0);
   guest_wasm_enter();
   if (Z_python_reactorZ__initialize != NULL)
     Z_python_reactorZ__initialize(&p->guest);
@@ -242,9 +244,23 @@ misuse:
   return PYREACTOR_MISUSE;
 }
 
+static int open_module(pyreactor *p, const pyreactor_options *o)
+{
+  if (o->module_path == NULL)
+    return PYREACTOR_OK;
+  char err[1024];
+  if (pyr_module_open(o->module_path, &p->module, err, sizeof err) != 0) {
+    pyr_result_error(p, PYREACTOR_CANTOPEN, PYREACTOR_TYPE_HOST_ERROR, err);
+    return PYREACTOR_CANTOPEN;
+  }
+  return PYREACTOR_OK;
+}
+
 static int copy_options(pyreactor *p, const pyreactor_options *o)
 {
-  int rc = copy_grants(p, o);
+  int rc = open_module(p, o);
+  if (rc == PYREACTOR_OK)
+    rc = copy_grants(p, o);
   if (rc == PYREACTOR_OK)
     rc = copy_env(p, o);
   if (rc == PYREACTOR_OK)
@@ -278,6 +294,11 @@ static int copy_options(pyreactor *p, const pyreactor_options *o)
 
 int pyreactor_open(const pyreactor_options *opts, pyreactor **out)
 {
+  return pyr_open(opts, false, out);
+}
+
+int pyr_open(const pyreactor_options *opts, bool deterministic, pyreactor **out)
+{
   if (out == NULL)
     return PYREACTOR_MISUSE;
   pyreactor *p = calloc(1, sizeof *p);
@@ -287,6 +308,7 @@ int pyreactor_open(const pyreactor_options *opts, pyreactor **out)
   pyreactor_options none;
   pyreactor_options_init(&none);
   int rc = copy_options(p, opts != NULL ? opts : &none);
+  p->wcfg.deterministic = deterministic;
   if (rc == PYREACTOR_OK)
     rc = pyr_create_guest(p);
   if (rc == PYREACTOR_OK)
@@ -311,6 +333,7 @@ int pyreactor_close(pyreactor *p)
     free(p->grants[i].guest_path);
   }
   free(p->grants);
+  pyr_module_release(p->module);
   free(p->env_block);
   free(p->stdin_data);
   pyr_host_functions_free(p);

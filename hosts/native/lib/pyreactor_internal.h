@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "guest_call.h"
+#include "pyreactor_module.h"
 #include "python_reactor.h"
 #include "wasi.h"
 
@@ -85,6 +86,7 @@ struct pyreactor {
   char *stdin_data;
   wasi_config wcfg;
   uint32_t memory_limit_mib; /* for the guest's own set_memory_limit; 0: none */
+  pyr_module *module;        /* options.module_path's, or NULL: the compiled one */
   size_t memory_limit;       /* bytes, 0: none */
 
   /* Host functions, sorted by name for lookup; the dispatcher apart. */
@@ -130,6 +132,10 @@ void pyr_output_free(pyreactor *p);
 void pyr_warn(pyreactor *p, const char *text);
 
 /* pyreactor_instance.c */
+/* pyreactor_open, with the WASI layer's clocks and random bytes a fixed
+** sequence when `deterministic` (what `pyreactor pack` runs its snapshot
+** in, docs/packages.md). */
+int pyr_open(const pyreactor_options *opts, bool deterministic, pyreactor **out);
 uint64_t pyr_now_ns(void);        /* CLOCK_MONOTONIC */
 uint64_t pyr_thread_cpu_ns(void); /* CLOCK_THREAD_CPUTIME_ID */
 int pyr_create_guest(pyreactor *p);

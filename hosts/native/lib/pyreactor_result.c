@@ -29,6 +29,7 @@ const char *pyreactor_errstr(int code)
 static const char *const op_names[] = {
   "init", "register_lambda", "unregister_lambda", "apply_lambda", "register_def",
   "unregister_def", "apply_def", "register_module", "unregister_module", "run",
+  "register_package",
 };
 
 int pyreactor_op_from_name(const char *name, size_t len)

@@ -128,6 +128,9 @@ typedef struct wasi_config {
   size_t stdin_len;
   wasi_sink_fn out, err;
   void *sink_user;
+  /* `pyreactor pack` only (docs/packages.md): clocks and random bytes are
+  ** a fixed sequence, so that the same inputs leave the same memory. */
+  bool deterministic;
 } wasi_config;
 
 #define WASI_MAX_FDS 1024u
@@ -139,6 +142,7 @@ typedef struct Z_wasi_snapshot_preview1_instance_t {
   uint32_t n_fds; /* slots in use or free, up to WASI_MAX_FDS */
   size_t stdin_pos;
   uint32_t exit_code; /* set by proc_exit */
+  uint64_t fixed_ticks, fixed_random; /* cfg->deterministic's sequences */
 } wasi_ctx;
 
 /* Builds the fd table: 0-2 stdio, then one fd per grant (dup'ed). 0 or -1. */

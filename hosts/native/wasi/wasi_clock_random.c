@@ -31,6 +31,20 @@ static uint64_t to_ns(const struct timespec *ts)
   return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
 
+/* A deterministic instance's clocks (wasi_config.deterministic): every
+** reading is 1 us after the last, the wall clock starting at
+** 2023-01-01T00:00:00Z, the others at 0; the resolution is 1 us. */
+#define FIXED_EPOCH_NS 1672531200000000000ull
+#define FIXED_TICK_NS 1000u
+
+static uint64_t fixed_clock(wasi_ctx *c, uint32_t id, bool resolution)
+{
+  if (resolution)
+    return FIXED_TICK_NS;
+  c->fixed_ticks += FIXED_TICK_NS;
+  return (id == 0 ? FIXED_EPOCH_NS : 0) + c->fixed_ticks;
+}
+
 /* clock_res_get and clock_time_get differ only in the host call. */
 static uint32_t store_clock(wasi_ctx *c, uint32_t id, uint32_t out,
                             int (*read_clock)(clockid_t, struct timespec *))
@@ -41,6 +55,10 @@ static uint32_t store_clock(wasi_ctx *c, uint32_t id, uint32_t out,
     return WASI_EINVAL;
   if (wasi_mem(c, out, 8) == NULL)
     return WASI_EFAULT;
+  if (c->cfg->deterministic) {
+    wasi_store_u64(c, out, fixed_clock(c, id, read_clock == clock_getres));
+    return WASI_ESUCCESS;
+  }
   if (read_clock(clk, &ts) != 0)
     return wasi_errno(errno);
   wasi_store_u64(c, out, to_ns(&ts));
@@ -63,6 +81,18 @@ uint32_t wasi_random_get(wasi_ctx *c, uint32_t buf, uint32_t len)
   uint8_t *p = wasi_mem(c, buf, len);
   if (p == NULL)
     return WASI_EFAULT;
+  if (c->cfg->deterministic) { /* splitmix64 from a fixed seed */
+    for (uint32_t i = 0; i < len; i++) {
+      if (i % 8 == 0)
+        c->fixed_random += 0x9e3779b97f4a7c15u;
+      uint64_t z = c->fixed_random;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+      z ^= z >> 31;
+      p[i] = (uint8_t)(z >> (8 * (i % 8)));
+    }
+    return WASI_ESUCCESS;
+  }
   size_t done = 0;
   while (done < len) {
     ssize_t n = getrandom(p + done, len - done, 0);

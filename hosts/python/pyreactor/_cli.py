@@ -53,6 +53,9 @@ options (the guest sees nothing of the host unless granted here):
                            other than 0 or output that is not JSON is a
                            HostError with the start of its stderr. Killed when
                            --timeout-ms passes. Repeatable.
+  --module OUT.wasm        run a module made by `pyreactor pack` (packages
+                           frozen in) instead of the library's own; its code
+                           must be the library's (checked)
   --library PATH           the libpyreactor to load (default: $PYREACTOR_LIB,
                            pkg-config, the linker's path, the source tree)
   --help                   show this help
@@ -134,6 +137,8 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
                 raise Usage(f"--host-function {v[:600]}: the command has {e}") from None
         elif a == "--library":
             opts["library"] = v
+        elif a == "--module":
+            opts["module"] = v
         else:
             raise Usage(f"unknown option {a}")
     if opts.pop("version", False):
@@ -181,6 +186,7 @@ _KIND = {  # what each op takes: name, code, args (pyreactor_call's text)
     "apply_lambda": "name args",
     "apply_def": "name args",
     "run": "code",
+    "register_package": "name files",
 }
 _WS = " \t\n\r"
 _decoder = json.JSONDecoder(parse_constant=lambda c: _no_constant(c))
@@ -291,6 +297,10 @@ def parse_request(line: bytes) -> Tuple[int, Optional[bytes], Optional[bytes]]:
         if not isinstance(obj.get("code"), str):
             raise Invalid(f'{op} needs "code", a string')
         text_ = _string(m["code"])
+    if "files" in kind:  # register_package: the object's text as it is
+        if not isinstance(obj.get("files"), dict):
+            raise Invalid(f'{op} needs "files", an object of path: text')
+        text_ = m["files"].encode("utf-8", "surrogateescape")
     if "args" in kind:
         if "args_text" in m:
             if not isinstance(obj["args_text"], str):

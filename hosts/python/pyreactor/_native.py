@@ -47,6 +47,7 @@ OPS: Dict[str, int] = {
             "register_module",
             "unregister_module",
             "run",
+            "register_package",  # an extension of ABI 2 (docs/packages.md)
         )
     )
 }
@@ -98,6 +99,7 @@ class Options(ctypes.Structure):
         ("n_host_functions", c_size_t),
         ("capture_output", c_int),  # read only by a library with capture
         ("capture_limit", c_size_t),
+        ("module_path", c_char_p),  # read only by a library that loads packs
         # Room for what a newer library adds at the end: its
         # pyreactor_options_init writes its whole struct into this one.
         ("_reserved", ctypes.c_byte * 1024),

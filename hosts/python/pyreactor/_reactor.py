@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import threading
 import weakref
@@ -298,6 +299,9 @@ class Reactor:
     - ``stdin``: what the guest reads on stdin (bytes or str; None: empty).
     - ``library``: the libpyreactor to use (a path or a `Library`), else the
       search order of `load_library`.
+    - ``module``: a module made by ``pyreactor pack`` (packages frozen in,
+      docs/packages.md) to run instead of the library's own; its code must
+      be the library's (checked: OSError otherwise). None: the library's.
     """
 
     def __init__(
@@ -313,6 +317,7 @@ class Reactor:
         stderr: Optional[Sink] = None,
         stdin: Union[bytes, str, None] = None,
         library: Union[PathLike, _native.Library, None] = None,
+        module: Optional[PathLike] = None,
     ) -> None:
         self._inst: Optional[_Instance] = None
         timeout_ms = _whole("timeout_ms", timeout_ms, 1, MAX_TIMEOUT_MS)
@@ -365,6 +370,12 @@ class Reactor:
         o.stack_size = (stack_size_mb or 0) << 20
         o.memory_limit = (memory_mb or 0) << 20
         o.timeout_ms = timeout_ms or 0
+        if module is not None:
+            module_bytes = os.fsencode(module)
+            if b"\0" in module_bytes:
+                raise ValueError("module path holds a NUL byte")
+            o.module_path = module_bytes
+            inst.keep.append(module_bytes)
         if fns:
             entries = []
             for name, fn in fns.items():
@@ -478,6 +489,14 @@ class Reactor:
 
     def unregister_def(self, name: str) -> str:
         return _name_of(self.call("unregister_def", _name(name)))
+
+    def register_package(self, name: str, files: Mapping[str, str]) -> str:
+        """A package of several files, {"__init__.py": source, "sub.py":
+        source, "data.txt": text} (docs/packages.md); unregister_module
+        removes it."""
+        if not isinstance(files, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+            raise TypeError("files must be a mapping of str paths to str texts")
+        return _name_of(self.call("register_package", _name(name), json.dumps(dict(files), ensure_ascii=False)))
 
     def unregister_module(self, name: str) -> str:
         return _name_of(self.call("unregister_module", _name(name)))
