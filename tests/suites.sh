@@ -64,6 +64,8 @@ suite deno-ffi-unit      tests/deno/run.sh
 suite npm-package        tests/npm/run.sh
 # Every relative link and anchor of the docs resolves inside the repository.
 suite docs-links         node tests/docs/links.mjs
+# One error vocabulary: the header, the JS types, the Python binding and the guide list the same kinds.
+suite error-kinds        node tests/docs/error-kinds.mjs
 suite fuzz-short         tests/fuzz/run-short.sh
 suite soak               tests/soak/run.sh
 suite js-unit-node     node --test --test-reporter=tap --test-concurrency=1 tests/js/*.test.mjs

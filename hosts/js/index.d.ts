@@ -206,12 +206,26 @@ export interface WithOutput<T> {
 /** T, or WithOutput<T> when the call's options are { output: true }. */
 export type Answer<T, O> = O extends { output: true } ? WithOutput<T> : T;
 
+/**
+ * The error kinds of ABI version 2, the guest's and the hosts': the same
+ * list as include/pyreactor.h's PYREACTOR_TYPE_* and docs/guide.md's table
+ * of error types. Any other string is a Python exception's class name
+ * ('ZeroDivisionError', ...) or the type a host function replied with.
+ */
+export type ErrorKind =
+  // the guest's
+  | 'NotRegistered' | 'InvalidName' | 'InvalidArgs' | 'InvalidInput' | 'NotCallable'
+  | 'EncodeError' | 'Busy' | 'InitError' | 'InternalError'
+  // the hosts'
+  | 'Trap' | 'Timeout' | 'MemoryLimit' | 'HostError' | 'NoSuchHostFunction'
+  | 'InvalidRequest' | 'InvalidResult' | 'Misuse' | 'MemoryError';
+
 /** An err result of the guest, or a trap of the host (type 'Trap'). */
 export class PythonError extends Error {
   constructor(error?: { type?: string; message?: string; traceback?: string });
   name: 'PythonError';
-  /** The Python exception's class name, an ABI error kind (NotRegistered, InvalidName, ...), or 'Trap'. */
-  type: string;
+  /** One of the ErrorKind strings, a Python exception's class name, or a host function's own type. */
+  type: ErrorKind | (string & {});
   /** str(exception). */
   message: string;
   /** The formatted Python traceback, when the guest gave one. */

@@ -11,7 +11,7 @@ code, libpyreactor) from Python, through ctypes.
 See hosts/python/README.md for the whole API.
 """
 
-from ._errors import BusyError, MemoryLimitError, MisuseError, PythonError, TimeoutError, TrapError
+from ._errors import ERROR_KINDS, BusyError, MemoryLimitError, MisuseError, PythonError, TimeoutError, TrapError
 from ._native import (
     ABI,
     CANTOPEN,
@@ -37,6 +37,7 @@ __all__ = [
     "HostCall",
     "Output",
     "PythonError",
+    "ERROR_KINDS",
     "TrapError",
     "MemoryLimitError",
     "TimeoutError",

@@ -9,6 +9,20 @@ from typing import Any, Optional, Tuple, Type
 from . import _native
 
 
+#: The error kinds of ABI version 2, the guest's and the hosts': the same
+#: list as include/pyreactor.h's PYREACTOR_TYPE_* and docs/guide.md's table.
+#: Any other ``type`` is a Python exception's class name or the type a host
+#: function replied with.
+ERROR_KINDS: Tuple[str, ...] = (
+    # the guest's
+    "NotRegistered", "InvalidName", "InvalidArgs", "InvalidInput", "NotCallable",
+    "EncodeError", "Busy", "InitError", "InternalError",
+    # the hosts'
+    "Trap", "Timeout", "MemoryLimit", "HostError", "NoSuchHostFunction",
+    "InvalidRequest", "InvalidResult", "Misuse", "MemoryError",
+)
+
+
 class PythonError(Exception):
     """A call ended with an error: the err object of the contract.
 
