@@ -79,6 +79,17 @@ fns=(--host-function echo=cat --host-function "fail=sh -c 'echo nope >&2; exit 3
 if [ -d ../shared/vectors/v2 ]; then
   vectors packages-native-shared "${shared[@]}" -- build/pyreactor --module "$work/out.wasm" batch "${fns[@]}"
   vectors packages-node-shared "${shared[@]}" -- node hosts/js/cli.mjs batch --wasm "$work/out.wasm" "${fns[@]}"
+  vectors packages-python-shared "${shared[@]}" -- build/pyreactor-python --module "$work/out.wasm" batch "${fns[@]}"
+  vectors packages-deno-ffi-shared "${shared[@]}" -- build/pyreactor-deno --module "$work/out.wasm" batch "${fns[@]}"
+  vectors packages-node-process-shared "${shared[@]}" -- node hosts/js/cli.mjs batch --isolation process \
+    --wasm "$work/out.wasm" "${fns[@]}"
+  # Deno runs the host functions' commands (and, with process isolation, itself).
+  commands="$(command -v cat),$(command -v sh)"
+  deno_self=$(readlink -f node_modules/.bin/deno)
+  vectors packages-deno-shared "${shared[@]}" -- "${deno[@]}" --allow-run="$commands" --allow-env=NODE_V8_COVERAGE \
+    hosts/js/cli.mjs batch --wasm "$work/out.wasm" "${fns[@]}"
+  vectors packages-deno-process-shared "${shared[@]}" -- "${deno[@]}" --allow-run="$deno_self,$commands" \
+    --allow-env=NODE_V8_COVERAGE hosts/js/cli.mjs batch --isolation process --wasm "$work/out.wasm" "${fns[@]}"
 fi
 
 # An empty directory still gives a working module.
