@@ -34,8 +34,8 @@ endif
 bench: $(WASM) $(WASM_PLAIN) node_modules/.package-lock.json $(BENCH_DIR)/spawn $(BENCH_NATIVE)
 	$(BENCH_PY) bench/run.py $(if $(BENCH_IS_QUICK),--quick) --cpython $(CPY)/native/python \
 	  --wasm $(WASM) --wasm-plain $(WASM_PLAIN) --build $(BUILD) --out $(BENCH_RESULTS)
-	$(BENCH_PY) bench/report.py $(BENCH_RESULTS) $(BENCH_OUT)
 	$(if $(BENCH_NATIVE),bench/packages.sh $(BUILD) $(CPY)/native/python)
+	$(BENCH_PY) bench/report.py $(BENCH_RESULTS) $(BENCH_OUT)
 
 # Issue 15's figures alone (docs/packages.md): packs, their sizes, start and
 # import times; writes build/bench/packages.json.

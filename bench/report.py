@@ -838,6 +838,8 @@ def report(R, svg_name):
     w("Issue 4's reference: %.1f MB of Pyodide runtime files." % ISSUE_REF["pyodide_files_mb"])
     w("")
 
+    packages_section(R.get("packages"), w)
+
     # ---------------------------------------------------------- how to --
     w("## Running it")
     w("")
@@ -895,6 +897,51 @@ def imports_section(w, kern, systems):
     w("")
 
 
+def packages_section(P, w):
+    """Issue 15's figures (bench/packages.sh, build/bench/packages.json): custom modules made by
+    `pyreactor pack` with Debian's jinja2, dateutil, yaml, jsonschema and their dependencies."""
+    if not P:
+        return
+    n = P.get("native", {})
+    w("## Packages: modules made by `pyreactor pack`")
+    w("")
+    w("`bench/packages.sh` (run by `make bench`, or alone by `make bench-packages`) packs Debian's jinja2 + "
+      "markupsafe, dateutil + six, yaml, jsonschema + attrs + pyrsistent and pytz (docs/packages.md), once "
+      "with `--preload jinja2,yaml,dateutil.parser,jsonschema,six` and once without. Native times are medians "
+      "of %s runs of a fresh instance in one process (`native_bench pack`)." % n.get("n", "?"))
+    w("")
+    w("| target (issue 15) | measured | met? |")
+    w("|---|---|---|")
+    if "open_first_ms" in n and "plain_open_first_ms" in n:
+        w("| native host: instance → first result of a def using a preloaded package ≤ 2 ms, as for the plain "
+          "module | %s (dateutil.parser.parse included); a trivial def: %s with the pack, %s with the compiled "
+          "module | %s |" % (t(n["open_first_ms"]), t(n["pack_trivial_first_ms"]), t(n["plain_open_first_ms"]),
+                             "yes" if n["open_first_ms"] <= 2 else "no"))
+    nf = P.get("node_first_ms")
+    if nf:
+        w("| JS host: cold start unchanged | Node instantiate → first result %s with the preloaded pack, %s with "
+          "the default module (+%.0f%%: the pack's larger data segments are copied at instantiation) | %s |"
+          % (t(nf["pack"]), t(nf["base"]), 100 * (nf["pack"] / nf["base"] - 1),
+             "yes" if nf["pack"] <= nf["base"] * 1.05 else "no"))
+    if "lazy_import_ms" in n and P.get("cpython_pyc_import_ms"):
+        r = n["lazy_import_ms"] / P["cpython_pyc_import_ms"]
+        w("| first import of packed, not preloaded packages ≤ 2× native CPython from `.pyc` | %s against %s "
+          "(%.2f×) | %s |" % (t(n["lazy_import_ms"]), t(P["cpython_pyc_import_ms"]), r, "yes" if r <= 2 else "no"))
+    w("")
+    w("| module | raw | gzipped | added raw | added gzipped |")
+    w("|---|---:|---:|---:|---:|")
+    base, gbase = P["base_bytes"], P["base_gz"]
+    for label, key in (("default module", "base"), ("pack, packages preloaded", "preloaded"),
+                       ("pack, not preloaded", "lazy")):
+        raw, gzb = P[key + "_bytes"], P[key + "_gz"]
+        w("| %s | %s | %s | %s | %s |" % (label, size(raw), size(gzb),
+                                          "—" if key == "base" else size(raw - base),
+                                          "—" if key == "base" else size(gzb - gbase)))
+    w("")
+    w("Making the preloaded pack took %s." % t(P["pack_ms"]))
+    w("")
+
+
 def gzip_parts(sizes):
     parts = sizes.get("gzip_parts", {}).get("snapshot")
     if not parts:
@@ -912,6 +959,10 @@ def phase_text(c):
 def main():
     src, outdir = sys.argv[1], sys.argv[2]
     R = json.load(open(src))
+    # Issue 15's figures, written next to the results by bench/packages.sh.
+    packages = os.path.join(os.path.dirname(os.path.abspath(src)), "packages.json")
+    if "packages" not in R and os.path.exists(packages):
+        R["packages"] = json.load(open(packages))
     R.setdefault("date", datetime.datetime.fromtimestamp(os.path.getmtime(src)).strftime("%Y-%m-%d %H:%M"))
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "performance.svg"), "w") as f:
