@@ -49,7 +49,12 @@ class Usage(unittest.TestCase):
             self.assertIn(option, done.stdout.decode())
         done = cli("--version")
         self.assertEqual(done.returncode, 0)
-        self.assertRegex(done.stdout.decode(), r"^pyreactor \(Python\) \d+\.\d+\.\d+, .*libpyreactor.*, ABI 2\n$")
+        # The first line is what every host's command prints (build/pyreactor --version).
+        native = subprocess.run([NATIVE, "--version"], stdout=subprocess.PIPE)
+        first, second = done.stdout.decode().split("\n", 1)
+        self.assertEqual(first + "\n", native.stdout.decode())
+        self.assertRegex(first, r"^python-wasi-reactor \d+\.\d+\.\d+ \(ABI 2\)$")
+        self.assertRegex(second, r"^the Python host over libpyreactor \d+\.\d+\.\d+ \(.*libpyreactor.*\)\n$")
 
     def test_bad_usage_exits_2(self):
         cases = [

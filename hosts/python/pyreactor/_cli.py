@@ -145,9 +145,10 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], List[str]]:
         from . import __version__
 
         lib = _native.load_library(opts.get("library"))
+        # The first line as every host's command prints it; then which library answered.
         sys.stdout.write(
-            f"pyreactor (Python) {__version__}, libpyreactor {lib.version or '(version unknown)'}"
-            f" ({lib.path}), ABI {lib.abi_version}\n"
+            f"python-wasi-reactor {__version__} (ABI {lib.abi_version})\n"
+            f"the Python host over libpyreactor {lib.version or '(version unknown)'} ({lib.path})\n"
         )
         raise SystemExit(0)
     return opts, pos
