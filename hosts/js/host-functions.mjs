@@ -24,6 +24,27 @@ const running = new AsyncLocalStorage();
 /** An error reply {ok: false, text} of the ABI's shape. */
 export const errorReply = (type, message) => ({ ok: false, text: JSON.stringify({ type, message }) });
 
+/*
+ * Guest code can hand host.call any text (through the private module
+ * _reactor_host); a function only ever gets a JSON array or object, as in
+ * the C library: anything else is answered InvalidArgs, and no function runs.
+ */
+const INVALID_ARGS = Symbol('invalid args');
+const invalidArgs = Object.freeze(errorReply('InvalidArgs', 'host.call: the args must be a JSON array or object in UTF-8'));
+
+/** The args for the function (decoded, or the text itself for a raw one), or INVALID_ARGS. */
+function argsOf(argsText, raw) {
+  const first = argsText.trimStart()[0];
+  if (first !== '[' && first !== '{') return INVALID_ARGS;
+  if (raw && argsText.length <= 2) return argsText === '[]' || argsText === '{}' ? argsText : INVALID_ARGS;
+  try {
+    // A raw function gets the text as it is: checking it needs no exact numbers.
+    return raw ? (JSON.parse(argsText), argsText) : parseWithBigInts(argsText);
+  } catch {
+    return INVALID_ARGS;
+  }
+}
+
 export const noSuchHostFunction = (name) => errorReply('NoSuchHostFunction', `no host function named ${name}`);
 
 const NULL_REPLY = Object.freeze({ ok: true, text: 'null' });
@@ -110,11 +131,13 @@ export class HostCall {
 
   /** Runs `fn` of host function `name`: {ok, text} when it is done, else a HostCall. */
   static run(owner, name, fn, raw, argsText) {
+    const args = argsOf(argsText, raw);
+    if (args === INVALID_ARGS) return invalidArgs;
     const context = new HostCallContext(name);
     const call = new HostCall(owner, context, running.getStore() ?? null);
     let value;
     try {
-      value = running.run(call, fn, raw ? argsText : parseWithBigInts(argsText), context);
+      value = running.run(call, fn, args, context);
     } catch (error) {
       return errorOf(error);
     }
