@@ -50,14 +50,6 @@ static pyr_module *cache; /* most recently opened first */
 
 #define KEEP_UNUSED 4
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 static uint64_t host_page(void)
 {
@@ -100,7 +92,7 @@ static int build_image(pyr_module *pm, const wasm_module *m, char *err, size_t e
     fd = -1;
     w = calloc(1, len);
     if (w == NULL)
-      return failf(err, errlen, "out of memory for the module's image (%zu bytes)", len);
+      return wasm_module_errorf(err, errlen, "out of memory for the module's image (%zu bytes)", len);
   }
   /* wasm_module_parse checked every segment against the bytes and the
   ** initial memory. */
@@ -115,7 +107,7 @@ static int build_image(pyr_module *pm, const wasm_module *m, char *err, size_t e
   munmap(w, len);
   if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
     close(fd);
-    return failf(err, errlen, "cannot seal the module's image: %s", strerror(errno));
+    return wasm_module_errorf(err, errlen, "cannot seal the module's image: %s", strerror(errno));
   }
   pm->fd = fd;
   return 0;
@@ -141,17 +133,17 @@ static pyr_module *load(const char *path, const struct stat *st, char *err, size
   wasm_module m;
   pyr_module *pm = NULL;
   if (wasm_module_parse(&m, bytes, len, why, sizeof why) != 0) {
-    failf(err, errlen, "%s: %s", path, why);
+    wasm_module_errorf(err, errlen, "%s: %s", path, why);
     free(bytes);
     return NULL;
   }
   if (pyr_module_check(bytes, len, why, sizeof why) != 0) {
-    failf(err, errlen, "%s: %s", path, why);
+    wasm_module_errorf(err, errlen, "%s: %s", path, why);
     goto done;
   }
   pm = calloc(1, sizeof *pm);
   if (pm == NULL) {
-    failf(err, errlen, "out of memory");
+    wasm_module_errorf(err, errlen, "out of memory");
     goto done;
   }
   pm->dev = st->st_dev;
@@ -175,7 +167,7 @@ int pyr_module_open(const char *path, pyr_module **out, char *err, size_t errlen
   *out = NULL;
   struct stat st;
   if (stat(path, &st) != 0)
-    return failf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    return wasm_module_errorf(err, errlen, "cannot open %s: %s", path, strerror(errno));
   pthread_mutex_lock(&cache_lock);
   for (pyr_module **at = &cache; *at != NULL; at = &(*at)->next) {
     pyr_module *c = *at;

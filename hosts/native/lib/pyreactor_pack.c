@@ -46,26 +46,18 @@
 
 #define MAX_MODULE_BYTES ((size_t)1 << 30)
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 uint8_t *pyr_read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
   *len = 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    failf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    wasm_module_errorf(err, errlen, "cannot open %s: %s", path, strerror(errno));
     return NULL;
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_MODULE_BYTES) {
-    failf(err, errlen, "%s: not a regular file of at most 1 GiB", path);
+    wasm_module_errorf(err, errlen, "%s: not a regular file of at most 1 GiB", path);
     close(fd);
     return NULL;
   }
@@ -77,7 +69,7 @@ uint8_t *pyr_read_file(const char *path, size_t *len, char *err, size_t errlen)
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      failf(err, errlen, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "file shrank");
+      wasm_module_errorf(err, errlen, "cannot read %s: %s", path, n < 0 ? strerror(errno) : "file shrank");
       free(b);
       close(fd);
       return NULL;
@@ -86,7 +78,7 @@ uint8_t *pyr_read_file(const char *path, size_t *len, char *err, size_t errlen)
   }
   close(fd);
   if (b == NULL)
-    failf(err, errlen, "out of memory reading %s", path);
+    wasm_module_errorf(err, errlen, "out of memory reading %s", path);
   *len = size;
   return b;
 }
@@ -95,21 +87,21 @@ static int check_parsed(const wasm_module *m, char *err, size_t errlen)
 {
 #ifdef PYR_GUEST_NO_INFO
   (void)m;
-  return failf(err, errlen, "this build of the library records no module (PGO training build)");
+  return wasm_module_errorf(err, errlen, "this build of the library records no module (PGO training build)");
 #else
   if (wasm_module_code_hash(m) != PYR_GUEST_CODE_HASH)
-    return failf(err, errlen, "its code is not the code compiled into this library "
+    return wasm_module_errorf(err, errlen, "its code is not the code compiled into this library "
                               "(only a module made by `pyreactor pack` from the same build's "
                               "python-reactor.wasm can be loaded without recompiling)");
   static const char types[] = PYR_GUEST_GLOBAL_TYPES;
   if (m->n_globals != PYR_GUEST_N_GLOBALS)
-    return failf(err, errlen, "it has %u globals where the compiled module has %u", m->n_globals,
+    return wasm_module_errorf(err, errlen, "it has %u globals where the compiled module has %u", m->n_globals,
                  PYR_GUEST_N_GLOBALS);
   for (uint32_t i = 0; i < m->n_globals; i++)
     if (m->globals[i].type != (uint8_t)types[2 * i] || m->globals[i].mutable_ != (types[2 * i + 1] != 0))
-      return failf(err, errlen, "its global %u differs in type from the compiled module's", i);
+      return wasm_module_errorf(err, errlen, "its global %u differs in type from the compiled module's", i);
   if (m->mem_min < PYR_GUEST_MEMORY_MIN)
-    return failf(err, errlen, "its memory (%u pages) is smaller than the compiled module's (%u)", m->mem_min,
+    return wasm_module_errorf(err, errlen, "its memory (%u pages) is smaller than the compiled module's (%u)", m->mem_min,
                  PYR_GUEST_MEMORY_MIN);
   return 0;
 #endif
@@ -147,7 +139,7 @@ static char *cell(const char *fn, const char *const *items, size_t n, size_t *le
 static int call_failed(pyreactor *p, const char *what, char *err, size_t errlen)
 {
   const char *type = pyreactor_error_type(p), *message = pyreactor_error_message(p);
-  return failf(err, errlen, "%s: %s: %s", what, type != NULL ? type : "Error",
+  return wasm_module_errorf(err, errlen, "%s: %s: %s", what, type != NULL ? type : "Error",
                message != NULL ? message : pyreactor_errmsg(p));
 }
 
@@ -171,14 +163,14 @@ static int build(const pyr_pack_options *o, char **blob, size_t *blob_len, char 
   char *code = NULL;
   pyreactor *p = NULL;
   if (paths == NULL || dirs == NULL) {
-    failf(err, errlen, "out of memory");
+    wasm_module_errorf(err, errlen, "out of memory");
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
     paths[i] = realpath(o->dirs[i], NULL);
     struct stat st;
     if (paths[i] == NULL || stat(paths[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-      failf(err, errlen, "--packages %s: %s", o->dirs[i], paths[i] == NULL ? strerror(errno) : "not a directory");
+      wasm_module_errorf(err, errlen, "--packages %s: %s", o->dirs[i], paths[i] == NULL ? strerror(errno) : "not a directory");
       goto done;
     }
     dirs[i] = (pyreactor_dir){paths[i], paths[i], 1};
@@ -188,13 +180,13 @@ static int build(const pyr_pack_options *o, char **blob, size_t *blob_len, char 
   opts.dirs = dirs;
   opts.n_dirs = n;
   if (pyreactor_open(&opts, &p) != PYREACTOR_OK) {
-    failf(err, errlen, "cannot start the guest: %s", pyreactor_errmsg(p));
+    wasm_module_errorf(err, errlen, "cannot start the guest: %s", pyreactor_errmsg(p));
     goto done;
   }
   size_t len;
   code = cell("build", (const char *const *)paths, n, &len);
   if (code == NULL) {
-    failf(err, errlen, "out of memory");
+    wasm_module_errorf(err, errlen, "out of memory");
     goto done;
   }
   if (pyreactor_call(p, PYREACTOR_OP_RUN, NULL, 0, code, len) != PYREACTOR_OK) {
@@ -207,7 +199,7 @@ static int build(const pyr_pack_options *o, char **blob, size_t *blob_len, char 
       (*stats = copy_result(p, &len)) == NULL) {
     free(*blob);
     *blob = NULL;
-    failf(err, errlen, "out of memory");
+    wasm_module_errorf(err, errlen, "out of memory");
     goto done;
   }
   status = 0;
@@ -241,11 +233,11 @@ static int write_file(const char *out, const uint8_t *data, size_t len, char *er
   size_t n = strlen(out);
   char *tmp = malloc(n + 16);
   if (tmp == NULL)
-    return failf(err, errlen, "out of memory");
+    return wasm_module_errorf(err, errlen, "out of memory");
   snprintf(tmp, n + 16, "%s.tmp.XXXXXX", out);
   int fd = mkstemp(tmp);
   if (fd < 0) {
-    failf(err, errlen, "cannot create a file beside %s: %s", out, strerror(errno));
+    wasm_module_errorf(err, errlen, "cannot create a file beside %s: %s", out, strerror(errno));
     free(tmp);
     return -1;
   }
@@ -256,17 +248,17 @@ static int write_file(const char *out, const uint8_t *data, size_t len, char *er
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0) {
-      rc = failf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+      rc = wasm_module_errorf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
       break;
     }
     done += (size_t)w;
   }
   if (rc == 0 && fchmod(fd, 0644) != 0)
-    rc = failf(err, errlen, "cannot chmod %s: %s", tmp, strerror(errno));
+    rc = wasm_module_errorf(err, errlen, "cannot chmod %s: %s", tmp, strerror(errno));
   if (close(fd) != 0 && rc == 0)
-    rc = failf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    rc = wasm_module_errorf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
   if (rc == 0 && rename(tmp, out) != 0)
-    rc = failf(err, errlen, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
+    rc = wasm_module_errorf(err, errlen, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
   if (rc != 0)
     unlink(tmp);
   free(tmp);
@@ -288,13 +280,13 @@ static int snapshot(const pyr_pack_options *o, const wasm_module *base, const ch
   uint8_t *module = NULL;
   int status = -1;
   if (pyr_open(&opts, true, &p) != PYREACTOR_OK) {
-    failf(err, errlen, "cannot start the guest: %s", pyreactor_errmsg(p));
+    wasm_module_errorf(err, errlen, "cannot start the guest: %s", pyreactor_errmsg(p));
     goto done;
   }
   size_t len;
   code = cell("snapshot", o->preload, o->n_preload, &len);
   if (code == NULL) {
-    failf(err, errlen, "out of memory");
+    wasm_module_errorf(err, errlen, "out of memory");
     goto done;
   }
   uint64_t t0 = pyr_now_ns();
@@ -309,7 +301,7 @@ static int snapshot(const pyr_pack_options *o, const wasm_module *base, const ch
   ** memory, --stack-first). */
   uint64_t globals[1] = {p->guest.w2c_g0};
   if (base->n_globals != 1 || base->globals[0].type != 0x7f || globals[0] != base->globals[0].value) {
-    failf(err, errlen, "the guest's stack pointer is not where it starts (%llu)", (unsigned long long)globals[0]);
+    wasm_module_errorf(err, errlen, "the guest's stack pointer is not where it starts (%llu)", (unsigned long long)globals[0]);
     goto done;
   }
   const wasm_rt_memory_t *mem = &p->guest.w2c_memory;
@@ -340,7 +332,7 @@ int pyr_pack(const pyr_pack_options *o, pyr_pack_report *r, char *err, size_t er
   wasm_module base;
   char why[512];
   if (wasm_module_parse(&base, base_bytes, base_len, why, sizeof why) != 0) {
-    failf(err, errlen, "%s: %s", o->base, why);
+    wasm_module_errorf(err, errlen, "%s: %s", o->base, why);
     free(base_bytes);
     return -1;
   }
@@ -348,7 +340,7 @@ int pyr_pack(const pyr_pack_options *o, pyr_pack_report *r, char *err, size_t er
   char *blob = NULL;
   size_t blob_len = 0;
   if (check_parsed(&base, why, sizeof why) != 0) {
-    failf(err, errlen, "%s: %s", o->base, why);
+    wasm_module_errorf(err, errlen, "%s: %s", o->base, why);
     goto done;
   }
   uint64_t t0 = pyr_now_ns();

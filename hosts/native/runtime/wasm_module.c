@@ -75,7 +75,7 @@ static void take_skip(cursor *c, size_t n)
   c->pos += n;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int wasm_module_errorf(char *err, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -110,16 +110,16 @@ static int take_const(cursor *c, uint8_t type, uint64_t *value)
 static int parse_memory(wasm_module *m, cursor *c, char *err, size_t errlen)
 {
   if (take_uleb(c, 32) != 1)
-    return fail(err, errlen, "the module must have exactly one memory");
+    return wasm_module_errorf(err, errlen, "the module must have exactly one memory");
   uint8_t flags = take_u8(c);
   if (flags > 1)
-    return fail(err, errlen, "shared or 64-bit memories are not supported");
+    return wasm_module_errorf(err, errlen, "shared or 64-bit memories are not supported");
   m->mem_min = (uint32_t)take_uleb(c, 32);
   m->has_max = flags == 1;
   m->mem_max = m->has_max ? (uint32_t)take_uleb(c, 32) : 0;
   m->has_memory = true;
   if (m->mem_min > 65536 || (m->has_max && (m->mem_max > 65536 || m->mem_max < m->mem_min)))
-    return fail(err, errlen, "bad memory limits");
+    return wasm_module_errorf(err, errlen, "bad memory limits");
   return 0;
 }
 
@@ -127,17 +127,17 @@ static int parse_globals(wasm_module *m, cursor *c, char *err, size_t errlen)
 {
   uint64_t n = take_uleb(c, 32);
   if (c->bad || n > (c->end - c->pos) / 4) /* each takes at least 4 bytes */
-    return fail(err, errlen, "bad global section");
+    return wasm_module_errorf(err, errlen, "bad global section");
   m->globals = calloc(n > 0 ? n : 1, sizeof *m->globals);
   if (m->globals == NULL)
-    return fail(err, errlen, "out of memory");
+    return wasm_module_errorf(err, errlen, "out of memory");
   m->n_globals = (uint32_t)n;
   for (uint32_t i = 0; i < n; i++) {
     wasm_global *g = &m->globals[i];
     g->type = take_u8(c);
     uint8_t mut = take_u8(c);
     if (c->bad || mut > 1 || take_const(c, g->type, &g->value) != 0)
-      return fail(err, errlen, "global %u is not a numeric constant", i);
+      return wasm_module_errorf(err, errlen, "global %u is not a numeric constant", i);
     g->mutable_ = mut == 1;
   }
   return 0;
@@ -147,20 +147,20 @@ static int parse_data(wasm_module *m, cursor *c, char *err, size_t errlen)
 {
   uint64_t n = take_uleb(c, 32);
   if (c->bad || n > (c->end - c->pos) / 5) /* each takes at least 5 bytes */
-    return fail(err, errlen, "bad data section");
+    return wasm_module_errorf(err, errlen, "bad data section");
   m->segments = calloc(n > 0 ? n : 1, sizeof *m->segments);
   if (m->segments == NULL)
-    return fail(err, errlen, "out of memory");
+    return wasm_module_errorf(err, errlen, "out of memory");
   for (uint32_t i = 0; i < n; i++) {
     uint64_t flags = take_uleb(c, 32);
     uint64_t addr = 0;
     if (flags != 0 || take_const(c, 0x7f, &addr) != 0)
-      return fail(err, errlen, "data segment %u is not an active segment of memory 0 at a constant address", i);
+      return wasm_module_errorf(err, errlen, "data segment %u is not an active segment of memory 0 at a constant address", i);
     uint64_t size = take_uleb(c, 32);
     size_t at = c->pos;
     take_skip(c, size);
     if (c->bad)
-      return fail(err, errlen, "data segment %u runs past its section", i);
+      return wasm_module_errorf(err, errlen, "data segment %u runs past its section", i);
     m->segments[i] = (wasm_segment){(uint32_t)addr, (uint32_t)size, at};
     m->n_segments = i + 1;
   }
@@ -174,7 +174,7 @@ int wasm_module_parse(wasm_module *m, const uint8_t *bytes, size_t len, char *er
   m->bytes = bytes;
   m->len = len;
   if (len < 8 || memcmp(bytes, header, 8) != 0)
-    return fail(err, errlen, "not a WebAssembly module (version 1)");
+    return wasm_module_errorf(err, errlen, "not a WebAssembly module (version 1)");
   cursor c = {bytes, 8, len, false};
   int last_id = 0, rc = 0;
   while (rc == 0 && c.pos < len) {
@@ -182,24 +182,24 @@ int wasm_module_parse(wasm_module *m, const uint8_t *bytes, size_t len, char *er
     uint8_t id = take_u8(&c);
     uint64_t size = take_uleb(&c, 32);
     if (c.bad || size > len - c.pos) {
-      rc = fail(err, errlen, "section at byte %zu runs past the end of the module", at);
+      rc = wasm_module_errorf(err, errlen, "section at byte %zu runs past the end of the module", at);
       break;
     }
     if (id > WASM_SECTION_DATACOUNT) {
-      rc = fail(err, errlen, "unknown section id %u at byte %zu", id, at);
+      rc = wasm_module_errorf(err, errlen, "unknown section id %u at byte %zu", id, at);
       break;
     }
     /* Known sections come once each, in order (data count between elem and code). */
     int order = id == WASM_SECTION_DATACOUNT ? 95 : id * 10;
     if (id != WASM_SECTION_CUSTOM) {
       if (order <= last_id) {
-        rc = fail(err, errlen, "section %u out of order", id);
+        rc = wasm_module_errorf(err, errlen, "section %u out of order", id);
         break;
       }
       last_id = order;
     }
     if (m->n_sections == WASM_MAX_SECTIONS) {
-      rc = fail(err, errlen, "too many sections");
+      rc = wasm_module_errorf(err, errlen, "too many sections");
       break;
     }
     m->sections[m->n_sections++] = (wasm_section){id, at, c.pos, (size_t)size};
@@ -215,14 +215,14 @@ int wasm_module_parse(wasm_module *m, const uint8_t *bytes, size_t len, char *er
     else
       s.pos = s.end;
     if (rc == 0 && (s.bad || s.pos != s.end))
-      rc = fail(err, errlen, "section %u at byte %zu is malformed", id, at);
+      rc = wasm_module_errorf(err, errlen, "section %u at byte %zu is malformed", id, at);
     c.pos += (size_t)size;
   }
   if (rc == 0 && !m->has_memory)
-    rc = fail(err, errlen, "the module defines no memory");
+    rc = wasm_module_errorf(err, errlen, "the module defines no memory");
   for (uint32_t i = 0; rc == 0 && i < m->n_segments; i++)
     if ((uint64_t)m->segments[i].addr + m->segments[i].size > (uint64_t)m->mem_min * WASM_PAGE_SIZE)
-      rc = fail(err, errlen, "data segment %u lies outside the initial memory", i);
+      rc = wasm_module_errorf(err, errlen, "data segment %u lies outside the initial memory", i);
   if (rc != 0)
     wasm_module_free(m);
   return rc;
@@ -392,12 +392,12 @@ int wasm_module_write_snapshot(const wasm_module *in, const uint8_t *memory, siz
   *out = NULL;
   *out_len = 0;
   if (memory_size % WASM_PAGE_SIZE != 0 || memory_size > (size_t)65536 * WASM_PAGE_SIZE)
-    return fail(err, errlen, "memory size %zu is not a whole number of pages", memory_size);
+    return wasm_module_errorf(err, errlen, "memory size %zu is not a whole number of pages", memory_size);
   uint32_t pages = (uint32_t)(memory_size / WASM_PAGE_SIZE);
   if (pages < in->mem_min)
     pages = in->mem_min;
   if (in->has_max && pages > in->mem_max)
-    return fail(err, errlen, "memory of %u pages is above the module's maximum", pages);
+    return wasm_module_errorf(err, errlen, "memory of %u pages is above the module's maximum", pages);
   /* The gap that keeps the segments under the limit: each costs ~8 bytes
   ** of header, so joining runs fewer than 8 zero bytes apart costs nothing. */
   size_t gap = 8, count;
@@ -448,11 +448,11 @@ int wasm_module_write_snapshot(const wasm_module *in, const uint8_t *memory, siz
   free(payload.b);
   if (!wrote_data && !o.oom) {
     free(o.b);
-    return fail(err, errlen, "the input module has no data section to replace");
+    return wasm_module_errorf(err, errlen, "the input module has no data section to replace");
   }
   if (o.oom || payload.oom) {
     free(o.b);
-    return fail(err, errlen, "out of memory writing the module");
+    return wasm_module_errorf(err, errlen, "out of memory writing the module");
   }
   *out = o.b;
   *out_len = o.len;

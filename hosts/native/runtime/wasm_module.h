@@ -66,6 +66,11 @@ typedef struct wasm_module {
   uint32_t n_segments;
 } wasm_module;
 
+/* Writes a message into err[0..errlen) (truncated to fit) and returns -1:
+** the error convention of this file and of the pack and module loaders. */
+int wasm_module_errorf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Parses bytes[0..len) (kept by reference: they must outlive m). 0, or -1
 ** with a message in err (and m freed). Refuses what a pack never has:
 ** more than one memory, a shared or 64-bit one, passive data segments,
