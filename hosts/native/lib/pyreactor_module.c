@@ -22,9 +22,7 @@
 #include "wasm_module.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,65 +49,28 @@ static pyr_module *cache; /* most recently opened first */
 #define KEEP_UNUSED 4
 
 
-static uint64_t host_page(void)
-{
-  long page = sysconf(_SC_PAGESIZE);
-  return page > 0 ? (uint64_t)page : 4096;
-}
-
-/* The image of m's segments over [from, to): into a sealed memfd, or the
-** heap when no memfd can be made. */
+/* The image of m's segments: a sealed memfd, or the heap when no memfd
+** can be made. */
 static int build_image(pyr_module *pm, const wasm_module *m, char *err, size_t errlen)
 {
-  uint64_t lo = UINT64_MAX, hi = 0, page = host_page();
-  for (uint32_t i = 0; i < m->n_segments; i++) {
-    const wasm_segment *s = &m->segments[i];
-    if (s->size == 0)
-      continue;
-    if (s->addr < lo)
-      lo = s->addr;
-    if ((uint64_t)s->addr + s->size > hi)
-      hi = (uint64_t)s->addr + s->size;
-  }
   pm->fd = -1;
-  if (hi == 0) { /* no data at all */
+  if (!wasm_image_span(m->segments, m->n_segments, &pm->from, &pm->to)) { /* no data at all */
     pm->from = pm->to = 0;
     return 0;
   }
-  pm->from = lo / page * page;
-  pm->to = (hi + page - 1) / page * page;
-  size_t len = (size_t)(pm->to - pm->from);
-  uint8_t *w = NULL;
-  int fd = memfd_create("pyreactor-pack-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd >= 0 && ftruncate(fd, (off_t)len) == 0) {
-    w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (w == MAP_FAILED)
-      w = NULL;
-  }
-  if (w == NULL) {
-    if (fd >= 0)
-      close(fd);
-    fd = -1;
-    w = calloc(1, len);
-    if (w == NULL)
-      return wasm_module_errorf(err, errlen, "out of memory for the module's image (%zu bytes)", len);
-  }
   /* wasm_module_parse checked every segment against the bytes and the
   ** initial memory. */
-  for (uint32_t i = 0; i < m->n_segments; i++) {
-    const wasm_segment *s = &m->segments[i];
-    memcpy(w + (s->addr - pm->from), m->bytes + s->at, s->size);
-  }
-  if (fd < 0) {
-    pm->copy = w;
+  int fd = wasm_image_sealed_fd("pyreactor-pack-image", m->bytes, m->segments, m->n_segments, pm->from, pm->to);
+  if (fd == -2)
+    return wasm_module_errorf(err, errlen, "cannot seal the module's image: %s", strerror(errno));
+  if (fd >= 0) {
+    pm->fd = fd;
     return 0;
   }
-  munmap(w, len);
-  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    close(fd);
-    return wasm_module_errorf(err, errlen, "cannot seal the module's image: %s", strerror(errno));
-  }
-  pm->fd = fd;
+  size_t len = (size_t)(pm->to - pm->from);
+  if ((pm->copy = calloc(1, len)) == NULL)
+    return wasm_module_errorf(err, errlen, "out of memory for the module's image (%zu bytes)", len);
+  wasm_image_write(pm->copy, pm->from, m->bytes, m->segments, m->n_segments);
   return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #include "guest_call.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -59,17 +60,11 @@ static uint64_t host_page(void)
   return page > 0 ? (uint64_t)page : 4096;
 }
 
-/* The page-aligned range the segments touch, or 0 if one of them lies
-** outside the blob or the initial memory (the copy path then traps on it
-** exactly where wasm2c's bounds check says). */
-static int segment_range(uint64_t *from, uint64_t *to)
+int wasm_image_span(const struct pyreactor_rt_segment *segments, size_t n, uint64_t *from, uint64_t *to)
 {
   uint64_t lo = UINT64_MAX, hi = 0, page = host_page();
-  for (size_t i = 0; i < first.n; i++) {
-    const struct pyreactor_rt_segment *s = &first.segments[i];
-    if ((uint64_t)s->at + s->size > first.blob_len ||
-        (uint64_t)s->addr + s->size > first.memory_size)
-      return 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct pyreactor_rt_segment *s = &segments[i];
     if (s->size == 0)
       continue;
     if (s->addr < lo)
@@ -81,27 +76,57 @@ static int segment_range(uint64_t *from, uint64_t *to)
     return 0;
   *from = lo / page * page;
   *to = (hi + page - 1) / page * page;
-  return *to <= first.memory_size;
+  return 1;
 }
 
-/* Writes the segments through a temporary shared mapping (one memcpy each:
+void wasm_image_write(uint8_t *dst, uint64_t from, const uint8_t *blob, const struct pyreactor_rt_segment *segments,
+                      size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    memcpy(dst + (segments[i].addr - from), blob + segments[i].at, segments[i].size);
+}
+
+/* The segments go in through a temporary shared mapping (one memcpy each:
 ** Wizer's snapshot has 10000 segments, too many for a write call each),
-** then seals the file so nobody can change it. 5-9 ms, once per
-** process, mostly the kernel allocating and zeroing 9 MB of pages. */
-static int fill_image(int fd, uint64_t from, uint64_t to)
+** then the file is sealed so nobody can change it. 5-9 ms for the
+** compiled module, once per process, mostly the kernel allocating and
+** zeroing 9 MB of pages. */
+int wasm_image_sealed_fd(const char *name, const uint8_t *blob, const struct pyreactor_rt_segment *segments,
+                         size_t n, uint64_t from, uint64_t to)
 {
   size_t len = (size_t)(to - from);
-  if (ftruncate(fd, (off_t)len) != 0)
+  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
     return -1;
-  uint8_t *w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (w == MAP_FAILED)
+  uint8_t *w = ftruncate(fd, (off_t)len) == 0 ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                                               : MAP_FAILED;
+  if (w == MAP_FAILED) {
+    close(fd);
     return -1;
+  }
+  wasm_image_write(w, from, blob, segments, n);
+  munmap(w, len);
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    int why = errno;
+    close(fd);
+    errno = why;
+    return -2;
+  }
+  return fd;
+}
+
+/* The compiled module's range, or 0 if a segment lies outside the blob or
+** the initial memory (the copy path then traps on it exactly where
+** wasm2c's bounds check says). */
+static int segment_range(uint64_t *from, uint64_t *to)
+{
   for (size_t i = 0; i < first.n; i++) {
     const struct pyreactor_rt_segment *s = &first.segments[i];
-    memcpy(w + (s->addr - from), first.blob + s->at, s->size);
+    if ((uint64_t)s->at + s->size > first.blob_len ||
+        (uint64_t)s->addr + s->size > first.memory_size)
+      return 0;
   }
-  munmap(w, len);
-  return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return wasm_image_span(first.segments, first.n, from, to) && *to <= first.memory_size;
 }
 
 static void build_image(void)
@@ -109,14 +134,9 @@ static void build_image(void)
   uint64_t from, to;
   if (!segment_range(&from, &to))
     return;
-  int fd = memfd_create("pyreactor-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0)
-    return;
-  if (fill_image(fd, from, to) != 0) {
-    close(fd);
-    return;
-  }
-  image = (memory_image){first.blob, fd, from, to};
+  int fd = wasm_image_sealed_fd("pyreactor-image", first.blob, first.segments, first.n, from, to);
+  if (fd >= 0)
+    image = (memory_image){first.blob, fd, from, to};
 }
 
 int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t blob_len,

@@ -17,6 +17,25 @@ struct pyreactor_rt_segment {
   uint32_t addr, size, at;
 };
 
+/* The pieces an image is made of, shared with the images of modules made
+** by `pyreactor pack` (lib/pyreactor_module.c). */
+
+/* The host pages segments[0..n) touch: [*from, *to), page-aligned. 0 when
+** they hold no byte at all. The segments must lie inside their blob. */
+int wasm_image_span(const struct pyreactor_rt_segment *segments, size_t n, uint64_t *from, uint64_t *to);
+
+/* A sealed memfd (named `name`) of to - from bytes holding every segment's
+** bytes (from blob) at addr - from, zeros elsewhere; [from, to) must cover
+** the segments. The fd; -1 when no memfd could be made or filled (a caller
+** may fall back to a copy), -2 when it could not be sealed (errno says
+** why). */
+int wasm_image_sealed_fd(const char *name, const uint8_t *blob, const struct pyreactor_rt_segment *segments,
+                         size_t n, uint64_t from, uint64_t to);
+
+/* Writes the segments into dst, which stands for wasm address `from`. */
+void wasm_image_write(uint8_t *dst, uint64_t from, const uint8_t *blob, const struct pyreactor_rt_segment *segments,
+                      size_t n);
+
 /* From the generated init_memories, right after the memory is allocated.
 ** 1: memory now holds the data segments; 0: the caller copies them. */
 int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t blob_len,

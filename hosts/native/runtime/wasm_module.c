@@ -161,7 +161,7 @@ static int parse_data(wasm_module *m, cursor *c, char *err, size_t errlen)
     take_skip(c, size);
     if (c->bad)
       return wasm_module_errorf(err, errlen, "data segment %u runs past its section", i);
-    m->segments[i] = (wasm_segment){(uint32_t)addr, (uint32_t)size, at};
+    m->segments[i] = (wasm_segment){(uint32_t)addr, (uint32_t)size, (uint32_t)at};
     m->n_segments = i + 1;
   }
   return 0;
@@ -175,6 +175,8 @@ int wasm_module_parse(wasm_module *m, const uint8_t *bytes, size_t len, char *er
   m->len = len;
   if (len < 8 || memcmp(bytes, header, 8) != 0)
     return wasm_module_errorf(err, errlen, "not a WebAssembly module (version 1)");
+  if (len > UINT32_MAX) /* a segment's offset is 32-bit (wasm_segment) */
+    return wasm_module_errorf(err, errlen, "a module of %zu bytes is larger than 4 GiB", len);
   cursor c = {bytes, 8, len, false};
   int last_id = 0, rc = 0;
   while (rc == 0 && c.pos < len) {

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wasm_memory_image.h"
+
 enum {
   WASM_SECTION_CUSTOM = 0, WASM_SECTION_TYPE = 1, WASM_SECTION_IMPORT = 2,
   WASM_SECTION_FUNCTION = 3, WASM_SECTION_TABLE = 4, WASM_SECTION_MEMORY = 5,
@@ -47,11 +49,9 @@ typedef struct wasm_global {
 } wasm_global;
 
 /* One active data segment of memory 0: `size` bytes at `at` in the module,
-** written at wasm address `addr`. */
-typedef struct wasm_segment {
-  uint32_t addr, size;
-  size_t at;
-} wasm_segment;
+** written at wasm address `addr`; the runtime's own segment record, so that
+** a pack's image is made as the compiled module's is (wasm_memory_image.h). */
+typedef struct pyreactor_rt_segment wasm_segment;
 
 typedef struct wasm_module {
   const uint8_t *bytes; /* not owned */
