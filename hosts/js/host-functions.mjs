@@ -34,15 +34,15 @@ const invalidArgs = Object.freeze(errorReply('InvalidArgs', 'host.call: the args
 
 /** The args for the function (decoded, or the text itself for a raw one), or INVALID_ARGS. */
 function argsOf(argsText, raw) {
-  const first = argsText.trimStart()[0];
-  if (first !== '[' && first !== '{') return INVALID_ARGS;
-  if (raw && argsText.length <= 2) return argsText === '[]' || argsText === '{}' ? argsText : INVALID_ARGS;
+  let value;
   try {
     // A raw function gets the text as it is: checking it needs no exact numbers.
-    return raw ? (JSON.parse(argsText), argsText) : parseWithBigInts(argsText);
+    value = raw ? JSON.parse(argsText) : parseWithBigInts(argsText);
   } catch {
     return INVALID_ARGS;
   }
+  if (value === null || typeof value !== 'object') return INVALID_ARGS; // arrays and objects only
+  return raw ? argsText : value;
 }
 
 export const noSuchHostFunction = (name) => errorReply('NoSuchHostFunction', `no host function named ${name}`);
