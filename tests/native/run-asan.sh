@@ -46,6 +46,7 @@ run host-functions $A/test_host_functions
 run sandbox $A/test_sandbox tests/sandbox/probes
 run traps $A/test_traps
 run packs $A/test_packs build/python-reactor.wasm
+run hot-pages $A/test_hot_pages build/python-reactor.wasm
 run wasi $A/test_wasi
 run json $A/test_json
 run cli tests/native/test_cli.sh $A/pyreactor

@@ -36,6 +36,7 @@ suite native-host-functions $T/test_host_functions
 suite native-sandbox $T/test_sandbox tests/sandbox/probes
 suite native-traps $T/test_traps
 suite native-packs $T/test_packs build/python-reactor.wasm
+suite native-hot-pages $T/test_hot_pages build/python-reactor.wasm
 suite native-wasi $T/test_wasi
 suite native-json $T/test_json
 suite native-cli tests/native/test_cli.sh build/pyreactor

@@ -53,6 +53,8 @@ static int call_locked(pyreactor *p, pyreactor_op op, const char *name, size_t n
   p->capturing = p->capture; /* this call's output only, not the replay's */
   pyr_run(p, op, name, name_len, text, text_len, &out);
   p->capturing = false;
+  if (out.code == PYREACTOR_OK && op_calls_back(op) && p->hot != NULL && !wasm_hot_pages_ready(p->hot))
+    wasm_hot_pages_learn(p->hot, p->guest.w2c_memory.data, p->guest.w2c_memory.size);
   if (out.code == PYREACTOR_OK && op_is_registration(op)) {
     if (pyr_log_append(p, op, name, name_len, op_has_text(op) ? text : NULL, text_len) != PYREACTOR_OK) {
       free(out.text);

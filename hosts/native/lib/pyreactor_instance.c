@@ -4,6 +4,7 @@
 ** pyreactor_rebuild.c).
 */
 #include "pyreactor_internal.h"
+#include "wasm_memory_image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,8 +58,13 @@ static void instantiate(void *arg)
 {
   pyreactor *p = arg;
   Z_python_reactor_instantiate(&p->guest, &p->host, &p->wasi);
-  if (p->module != NULL) /* a pack: its memory and globals, before any guest code runs */
+  p->hot = wasm_image_hot();
+  if (p->module != NULL) { /* a pack: its memory and globals, before any guest code runs */
     pyr_module_apply(p->module, &p->guest.w2c_memory, &p->guest.w2c_g0);
+    p->hot = pyr_module_hot(p->module);
+  }
+  if (p->hot != NULL)
+    wasm_hot_pages_populate(p->hot, p->guest.w2c_memory.data, p->guest.w2c_memory.size);
   guest_wasm_enter();
   if (Z_python_reactorZ__initialize != NULL)
     Z_python_reactorZ__initialize(&p->guest);
@@ -72,6 +78,7 @@ void pyr_destroy_guest(pyreactor *p)
   Z_python_reactor_free(&p->guest);
   wasi_ctx_free(&p->wasi);
   memset(&p->guest, 0, sizeof p->guest);
+  p->hot = NULL;
   p->live = false;
 }
 

@@ -87,6 +87,7 @@ struct pyreactor {
   wasi_config wcfg;
   uint32_t memory_limit_mib; /* for the guest's own set_memory_limit; 0: none */
   pyr_module *module;        /* options.module_path's, or NULL: the compiled one */
+  wasm_hot_pages *hot;       /* the live guest's image's (wasm_hot_pages.h), or NULL */
   size_t memory_limit;       /* bytes, 0: none */
 
   /* Host functions, sorted by name for lookup; the dispatcher apart. */

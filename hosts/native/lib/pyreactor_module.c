@@ -41,6 +41,7 @@ struct pyr_module {
   uint64_t from, to;    /* image range, host-page aligned */
   int fd;               /* sealed memfd of [from, to), or -1: */
   uint8_t *copy;        /*   the image in the heap instead */
+  wasm_hot_pages hot;   /* learned from the first instance (fd >= 0 only) */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,6 +82,7 @@ static void module_free(pyr_module *pm)
   if (pm->fd >= 0)
     close(pm->fd);
   free(pm->copy);
+  wasm_hot_pages_free(&pm->hot);
   free(pm);
 }
 
@@ -184,6 +186,11 @@ void pyr_module_release(pyr_module *pm)
   pthread_mutex_lock(&cache_lock);
   pm->refs--; /* kept in the cache; pyr_module_open evicts the unused ones */
   pthread_mutex_unlock(&cache_lock);
+}
+
+wasm_hot_pages *pyr_module_hot(pyr_module *pm)
+{
+  return pm->fd >= 0 ? &pm->hot : NULL;
 }
 
 void pyr_module_apply(const pyr_module *pm, wasm_rt_memory_t *memory, uint32_t *global0)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "guest_call.h"
+#include "wasm_hot_pages.h"
 
 typedef struct pyr_module pyr_module;
 
@@ -25,5 +26,8 @@ void pyr_module_release(pyr_module *pm);
 ** image replaced by its own) and *global0 its stack pointer. Traps
 ** (GUEST_TRAP_MEMORY_CAP, GUEST_TRAP_HOST_NOMEM) when it cannot. */
 void pyr_module_apply(const pyr_module *pm, wasm_rt_memory_t *memory, uint32_t *global0);
+/* The pages its instances' first calls write (wasm_hot_pages.h); NULL when
+** its instances get a copy of the image, not a mapping. */
+wasm_hot_pages *pyr_module_hot(pyr_module *pm);
 
 #endif

@@ -54,6 +54,11 @@ static struct {
 
 static int disabled; /* pyreactor_testing_image(0): take the copy path */
 
+/* The pages instances of the image write first (wasm_hot_pages.c), and
+** whether the last instance made on this thread got the mapping. */
+static wasm_hot_pages image_hot;
+static _Thread_local int mapped_here;
+
 static uint64_t host_page(void)
 {
   long page = sysconf(_SC_PAGESIZE);
@@ -152,6 +157,7 @@ int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t
     first.memory_size = memory->size;
   }
   pthread_mutex_unlock(&image_lock);
+  mapped_here = 0;
   if (off)
     return 0;
   pthread_once(&image_once, build_image);
@@ -160,8 +166,10 @@ int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t
   void *at = memory->data + image.from;
   size_t len = (size_t)(image.to - image.from);
   void *got = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, image.fd, 0);
-  if (got == at)
+  if (got == at) {
+    mapped_here = 1;
     return 1;
+  }
   /* MAP_FIXED may have unmapped the range before failing: put back the
   ** zero pages the copy path expects, or give up on this instance. */
   got = mmap(at, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -186,6 +194,11 @@ void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t le
   (void)from;
   (void)to;
 #endif
+}
+
+wasm_hot_pages *wasm_image_hot(void)
+{
+  return mapped_here ? &image_hot : NULL;
 }
 
 int wasm_image_enable(int on)

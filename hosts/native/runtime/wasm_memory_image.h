@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "wasm-rt.h"
+#include "wasm_hot_pages.h"
 
 /* What wasm2c-split.awk emits for each data segment: wasm address, size,
 ** offset in the one blob that holds them all. The generated code declares
@@ -42,6 +43,11 @@ int pyreactor_rt_map_image(wasm_rt_memory_t *memory, const uint8_t *blob, size_t
                            const struct pyreactor_rt_segment *segments, size_t n);
 /* The copy path's prefault of [start, start + len). */
 void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t len);
+
+/* Right after an instance of the compiled module was made on this thread:
+** the image's hot pages when that instance's memory is mapped from the
+** image, NULL when it got a copy. */
+wasm_hot_pages *wasm_image_hot(void);
 
 /* For the tests: instances created from now on map the image (1) or copy
 ** the segments (0). Returns the previous setting. */

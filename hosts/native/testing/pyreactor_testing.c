@@ -119,6 +119,11 @@ size_t pyreactor_testing_image_bytes(void)
   return wasm_image_bytes();
 }
 
+size_t pyreactor_testing_hot_pages(const pyreactor *p)
+{
+  return p != NULL && p->live && p->hot != NULL ? wasm_hot_pages_count(p->hot) : 0;
+}
+
 int pyreactor_testing_memory(const pyreactor *p, const void **base, size_t *size)
 {
   if (p == NULL || !p->live || base == NULL || size == NULL)

@@ -28,6 +28,10 @@ int pyreactor_testing_proc_exit(pyreactor *p, uint32_t code);
 int pyreactor_testing_image(int on);
 /* Size of the shared memory image, 0 if none was made. */
 size_t pyreactor_testing_image_bytes(void);
+/* Pages learned for the image p's guest was made from (wasm_hot_pages.h):
+** 0 before an instance of it completed an apply, or when p's guest has a
+** copy of the image rather than a mapping. */
+size_t pyreactor_testing_hot_pages(const pyreactor *p);
 /* Where the instance's linear memory is in the host's address space. */
 int pyreactor_testing_memory(const pyreactor *p, const void **base, size_t *size);
 
