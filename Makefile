@@ -48,6 +48,9 @@ include guest/guest.mk
 # --------------------------------------------------------- native host --
 # libpyreactor, the pyreactor command, their tests (hosts/native/native.mk).
 include hosts/native/native.mk
+# The same for a second module (a guest variant): build/pyreactor-NAME and
+# build/libpyreactor-NAME.a (hosts/native/variant.mk).
+include hosts/native/variant.mk
 # On libpyreactor.so: the Python host (hosts/python/python.mk,
 # build/pyreactor-python) and the Deno FFI host (hosts/deno/deno.mk,
 # build/pyreactor-deno).

@@ -6,6 +6,7 @@
 */
 #include "pyreactor_pack_cmd.h"
 
+#include "pyreactor_module.h"
 #include "pyreactor_pack.h"
 
 #include <limits.h>
@@ -30,7 +31,7 @@ static const char pack_usage[] =
   "  --packages DIR   a directory of packages; repeatable (an earlier one wins)\n"
   "  --preload MODS   modules to import in the snapshot, comma-separated;\n"
   "                   repeatable\n"
-  "  --base IN.wasm   the module to start from (default: python-reactor.wasm\n"
+  "  --base IN.wasm   the module to start from (default: " PYREACTOR_MODULE_FILE "\n"
   "                   beside this command): it must be the one compiled in\n"
   "  -o OUT.wasm      the module to write\n";
 
@@ -42,7 +43,7 @@ static int pack_usage_error(const char *fmt, const char *arg)
   return 2;
 }
 
-/* python-reactor.wasm beside the running executable, or NULL. */
+/* PYREACTOR_MODULE_FILE beside the running executable, or NULL. */
 static char *default_base(void)
 {
   char exe[PATH_MAX];
@@ -54,10 +55,10 @@ static char *default_base(void)
   if (slash == NULL)
     return NULL;
   slash[1] = '\0';
-  size_t len = strlen(exe) + sizeof "python-reactor.wasm";
+  size_t len = strlen(exe) + sizeof PYREACTOR_MODULE_FILE;
   char *path = malloc(len);
   if (path != NULL)
-    snprintf(path, len, "%spython-reactor.wasm", exe);
+    snprintf(path, len, "%s%s", exe, PYREACTOR_MODULE_FILE);
   return path;
 }
 
@@ -113,7 +114,7 @@ int pyreactor_pack_main(int argc, char **argv)
   if (rc == 0 && out == NULL)
     rc = pack_usage_error("-o OUT.wasm is required%s", "");
   if (rc == 0 && base == NULL && (base = found_base = default_base()) == NULL)
-    rc = pack_usage_error("no --base given and python-reactor.wasm not found beside the command%s", "");
+    rc = pack_usage_error("no --base given and %s not found beside the command", PYREACTOR_MODULE_FILE);
   if (rc != 0)
     goto done;
   pyr_pack_options o = {dirs, n_dirs, preload, n_preload, base, out};

@@ -12,6 +12,12 @@
 #include "guest_call.h"
 #include "wasm_hot_pages.h"
 
+/* The file name of the module compiled in, for messages and pack's default
+** base: a variant's build (hosts/native/variant.mk) names its own. */
+#ifndef PYREACTOR_MODULE_FILE
+#define PYREACTOR_MODULE_FILE "python-reactor.wasm"
+#endif
+
 typedef struct pyr_module pyr_module;
 
 /* The module at path, checked to have the compiled code, its image built

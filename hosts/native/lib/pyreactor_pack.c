@@ -92,7 +92,7 @@ static int check_parsed(const wasm_module *m, char *err, size_t errlen)
   if (wasm_module_code_hash(m) != PYR_GUEST_CODE_HASH)
     return wasm_module_errorf(err, errlen, "its code is not the code compiled into this library "
                               "(only a module made by `pyreactor pack` from the same build's "
-                              "python-reactor.wasm can be loaded without recompiling)");
+                              PYREACTOR_MODULE_FILE " can be loaded without recompiling)");
   static const char types[] = PYR_GUEST_GLOBAL_TYPES;
   if (m->n_globals != PYR_GUEST_N_GLOBALS)
     return wasm_module_errorf(err, errlen, "it has %u globals where the compiled module has %u", m->n_globals,
