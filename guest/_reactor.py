@@ -567,13 +567,36 @@ PRELOAD = (
 )
 
 
+def _variant_preload():
+    """What a variant of the guest (docs/numpy.md) preloads besides PRELOAD:
+    the names its built-in module _reactor_variant lists. The default
+    module has no such module, hence nothing more."""
+    if "_reactor_variant" not in sys.builtin_module_names:
+        return ()
+    import _reactor_variant
+    return _reactor_variant.preload
+
+
+def _seed_generators(seed):
+    """`random`'s generator and, in a module where numpy is built in and
+    loaded, numpy's legacy global one (numpy.random.seed, .rand, ...):
+    seeded with a constant in a snapshot, from entropy (seed None) in each
+    instance made from it."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed(seed)
+    mtrand = sys.modules.get("numpy.random.mtrand")
+    if mtrand is not None and "numpy.random.mtrand" in sys.builtin_module_names:
+        mtrand.seed(seed)
+
+
 def _preload():
     import importlib
-    for name in PRELOAD:
+    for name in PRELOAD + _variant_preload():
         importlib.import_module(name)
     import reactor  # noqa: F401 (the guest's own: not in PRELOAD, which the native python imports)
     # Deterministic snapshot bytes; every instance reseeds in _after_restore.
-    sys.modules["random"].seed(0)
+    _seed_generators(0)
     # Cyclic garbage of the imports freed now, while the C side zeroes what
     # is freed (reactor_heap_scrub.c), rather than in every instance later.
     import gc
@@ -589,9 +612,7 @@ def _after_restore(environ):
     os.environ._data.update(environ)
     path = os.environ.get("PYTHONPATH")
     sys.path[:] = [p for p in path.split(":") if p] if path else []
-    random = sys.modules.get("random")
-    if random is not None:
-        random.seed()              # from os.urandom, i.e. WASI random_get
+    _seed_generators(None)         # from os.urandom, i.e. WASI random_get
     # A pack's snapshot (docs/packages.md) may hold logging, which notes
     # the time it was imported, for LogRecord.relativeCreated: a clock
     # reading of `pyreactor pack` (a fixed one), not the instance's start.
