@@ -39,7 +39,49 @@ _modules = {}
 # encoder and the C scanner called directly are several times faster.
 # (_decode stays for what the scanner cannot do: json's error messages.)
 def _not_serializable(obj):
-    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    """The C encoder's fallback for a value of a type it does not know: a
+    numpy array or scalar becomes the plain value it stands for (in a
+    module with numpy built in, docs/numpy.md); anything else is refused.
+    Only such values reach it, so plain results pay nothing for this."""
+    value = _from_numpy(obj)
+    if value is obj:
+        raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    return value
+
+
+# numpy is never imported here: its arrays and scalars are known by the
+# classes they derive from (every scalar type derives from numpy.generic).
+# Their dtype kinds refused: complex, datetime64 and timedelta64 (item()
+# of the latter gives a datetime or an int of the unit, depending on it).
+_NUMPY_BASES = ("ndarray", "generic")
+_NUMPY_REFUSED_KINDS = "cmM"
+
+
+def _from_numpy(obj):
+    """ndarray -> tolist() (nested lists; a 0-d array its scalar), numpy
+    scalar -> item() (int, float, bool, str, a tuple for a structured
+    one), longdouble -> the nearest float; `obj` itself if it is none of
+    these. Raises TypeError for the kinds refused."""
+    for cls in type(obj).__mro__:
+        if cls.__name__ in _NUMPY_BASES and cls.__module__ == "numpy":
+            break
+    else:
+        return obj
+    try:
+        kind = obj.dtype.kind
+    except AttributeError:  # a class that only looks like numpy's
+        return obj
+    if kind in _NUMPY_REFUSED_KINDS:
+        shown = "ndarray (dtype %s)" % obj.dtype if cls.__name__ == "ndarray" else type(obj).__name__
+        raise TypeError("Object of type %s is not JSON serializable" % shown)
+    if cls.__name__ == "ndarray":
+        return obj.tolist()
+    value = obj.item()
+    if type(value) is type(obj):  # longdouble: item() cannot make it a float losslessly
+        if kind == "f":
+            return float(obj)
+        raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    return value
 
 
 _encode_markers = {}
