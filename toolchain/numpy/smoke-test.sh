@@ -5,6 +5,7 @@
 # archive leaves undefined, and runs numpy code in it under node:wasi with
 # CPython's Lib/ and the result's py/ as preopened directories.
 #   toolchain/numpy/smoke-test.sh [NUMPY_DIR]   (default: build-numpy.sh's)
+#   SMOKE_KEEP=/path/smoke.wasm keeps the linked module.
 # Exit status 0 only when every check's output matches.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +55,8 @@ if [ -s "$work/link.txt" ]; then
   echo "[smoke] the link warned:" >&2; cat "$work/link.txt" >&2; exit 1
 fi
 echo "[smoke] linked: $(stat -c %s "$work/smoke.wasm") bytes" >&2
+# SMOKE_KEEP=file keeps the linked module (size and speed experiments).
+if [ -n "${SMOKE_KEEP:-}" ]; then cp "$work/smoke.wasm" "$SMOKE_KEEP"; fi
 
 py=$NUMPY_DIR/py
 cat >"$work/run.mjs" <<'JS'
