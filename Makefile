@@ -44,6 +44,11 @@ endif
 
 # ---------------------------------------------------------------- guest --
 include guest/guest.mk
+# Variants of the guest with C extension modules built in (guest/variant.mk):
+# the numpy module (`make numpy`, guest/numpy.mk) and the test probe.
+include guest/variant.mk
+include guest/numpy.mk
+include tests/variant/probe.mk
 
 # --------------------------------------------------------- native host --
 # libpyreactor, the pyreactor command, their tests (hosts/native/native.mk).

@@ -39,7 +39,49 @@ _modules = {}
 # encoder and the C scanner called directly are several times faster.
 # (_decode stays for what the scanner cannot do: json's error messages.)
 def _not_serializable(obj):
-    raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    """The C encoder's fallback for a value of a type it does not know: a
+    numpy array or scalar becomes the plain value it stands for (in a
+    module with numpy built in, docs/numpy.md); anything else is refused.
+    Only such values reach it, so plain results pay nothing for this."""
+    value = _from_numpy(obj)
+    if value is obj:
+        raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    return value
+
+
+# numpy is never imported here: its arrays and scalars are known by the
+# classes they derive from (every scalar type derives from numpy.generic).
+# Their dtype kinds refused: complex, datetime64 and timedelta64 (item()
+# of the latter gives a datetime or an int of the unit, depending on it).
+_NUMPY_BASES = ("ndarray", "generic")
+_NUMPY_REFUSED_KINDS = "cmM"
+
+
+def _from_numpy(obj):
+    """ndarray -> tolist() (nested lists; a 0-d array its scalar), numpy
+    scalar -> item() (int, float, bool, str, a tuple for a structured
+    one), longdouble -> the nearest float; `obj` itself if it is none of
+    these. Raises TypeError for the kinds refused."""
+    for cls in type(obj).__mro__:
+        if cls.__name__ in _NUMPY_BASES and cls.__module__ == "numpy":
+            break
+    else:
+        return obj
+    try:
+        kind = obj.dtype.kind
+    except AttributeError:  # a class that only looks like numpy's
+        return obj
+    if kind in _NUMPY_REFUSED_KINDS:
+        shown = "ndarray (dtype %s)" % obj.dtype if cls.__name__ == "ndarray" else type(obj).__name__
+        raise TypeError("Object of type %s is not JSON serializable" % shown)
+    if cls.__name__ == "ndarray":
+        return obj.tolist()
+    value = obj.item()
+    if type(value) is type(obj):  # longdouble: item() cannot make it a float losslessly
+        if kind == "f":
+            return float(obj)
+        raise TypeError("Object of type %s is not JSON serializable" % type(obj).__name__)
+    return value
 
 
 _encode_markers = {}
@@ -567,13 +609,43 @@ PRELOAD = (
 )
 
 
+def _variant_preload():
+    """What a variant of the guest (docs/numpy.md) preloads besides PRELOAD:
+    the names its built-in module _reactor_variant lists. The default
+    module has no such module, hence nothing more."""
+    if "_reactor_variant" not in sys.builtin_module_names:
+        return ()
+    import _reactor_variant
+    return _reactor_variant.preload
+
+
+def _seed_generators(seed):
+    """`random`'s generator and, in a module where numpy is built in and
+    loaded, numpy's legacy global one (numpy.random.seed, .rand, ...):
+    seeded with a constant in a snapshot, from entropy (seed None) in each
+    instance made from it."""
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed(seed)
+    mtrand = sys.modules.get("numpy.random.mtrand")
+    if mtrand is not None and "numpy.random.mtrand" in sys.builtin_module_names:
+        if seed is None:
+            # 128 bits, as numpy's own seed() draws, but through MT19937's
+            # init_by_array in C: its seed() hashes them into 624 words
+            # through SeedSequence, 5.5 ms of every instance's first call.
+            import os
+            entropy = os.urandom(16)
+            seed = [int.from_bytes(entropy[i:i + 4], "little") for i in range(0, 16, 4)]
+        mtrand.seed(seed)
+
+
 def _preload():
     import importlib
-    for name in PRELOAD:
+    for name in PRELOAD + _variant_preload():
         importlib.import_module(name)
     import reactor  # noqa: F401 (the guest's own: not in PRELOAD, which the native python imports)
     # Deterministic snapshot bytes; every instance reseeds in _after_restore.
-    sys.modules["random"].seed(0)
+    _seed_generators(0)
     # Cyclic garbage of the imports freed now, while the C side zeroes what
     # is freed (reactor_heap_scrub.c), rather than in every instance later.
     import gc
@@ -589,9 +661,7 @@ def _after_restore(environ):
     os.environ._data.update(environ)
     path = os.environ.get("PYTHONPATH")
     sys.path[:] = [p for p in path.split(":") if p] if path else []
-    random = sys.modules.get("random")
-    if random is not None:
-        random.seed()              # from os.urandom, i.e. WASI random_get
+    _seed_generators(None)         # from os.urandom, i.e. WASI random_get
     # A pack's snapshot (docs/packages.md) may hold logging, which notes
     # the time it was imported, for LogRecord.relativeCreated: a clock
     # reading of `pyreactor pack` (a fixed one), not the instance's start.

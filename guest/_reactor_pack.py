@@ -503,7 +503,7 @@ def snapshot(preload):
         importlib.import_module(name)
     # What a snapshot must not carry: the state of `random` (reseeded in
     # every instance, _reactor._after_restore), this cell's number, caches.
-    sys.modules["random"].seed(0)
+    _reactor._seed_generators(0)
     _reactor._cells = 0
     import linecache
     linecache.clearcache()

@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc
   libclang-rt-19-dev
+  # C++ parts of numpy (npysort, pocketfft, umath loops) for wasm32-wasi
+  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
   wabt binaryen
   build-essential dpkg-dev pkg-config ca-certificates
   zlib1g-dev libffi-dev

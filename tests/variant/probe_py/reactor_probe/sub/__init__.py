@@ -1,0 +1,1 @@
+from ._multi import answer

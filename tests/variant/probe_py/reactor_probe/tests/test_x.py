@@ -1,0 +1,1 @@
+raise AssertionError("tests are left out of the pack")

@@ -1,0 +1,1 @@
+raise AssertionError("--exclude leaves this out")
