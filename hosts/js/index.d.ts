@@ -110,7 +110,9 @@ export interface ReactorOptions {
   channelBytes?: number;
   /** How long a waiting side (the caller, and the worker between calls)
    *  polls for the other side's answer before it sleeps, in µs (finite, >= 0);
-   *  it backs off when polling does not pay. 0: never poll. Default 50. */
+   *  it backs off when polling does not pay. The first call after a quiet
+   *  spell (over 1 ms) polls up to ten times as long for its answer.
+   *  0: never poll. Default 50. */
   spinMicros?: number;
   /**
    * Host functions the guest may call, by name (non-empty, no NUL). Every

@@ -25,7 +25,7 @@ import { reactorOptions, defaultWasm } from './options.mjs';
 import { argsText } from './args-json.mjs';
 import { HostFunctions, HostCall } from './host-functions.mjs';
 import {
-  KIND, LEN, MORE, TAG, TOTAL, WORKER, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
+  KIND, LEN, MORE, TAG, TOTAL, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
   INPUT, HOSTCALL, REPLY, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
 import { PythonError, ReactorCalls, valueOfAnswer, requestFor } from './calls.mjs';
@@ -338,7 +338,7 @@ export class Reactor extends ReactorCalls {
       if (link instanceof HostWait) {
         await this.#waitHost(link);
         streak = 0;
-      } else if (!link.spin.spin(link.ctl, WORKER)) {
+      } else if (!link.poll()) {
         await link.waitAsync();
         streak = 0;
       } else if (++streak % 16 === 0) {
@@ -637,7 +637,7 @@ export class Reactor extends ReactorCalls {
     if (!link) return this.#driveAsync(this.#run(request));
     this.#startTimer(link, request.op);
     if (link.writeRequest(request) !== null) return this.#driveAsync(this.#run(request));
-    if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
+    if (!link.poll()) return this.#finishAsync(link, request);
     const result = link.quickResult();
     if (result) return this.#logged(link, request, result);
     return this.#driveAsync(this.#receive(link, request.capture)).then((r) => this.#logged(link, request, r));
