@@ -114,6 +114,14 @@ export interface ReactorOptions {
    *  spell (over 1 ms) polls up to ten times as long for its answer.
    *  0: never poll. Default 50. */
   spinMicros?: number;
+  /** Node only: compile every wasm function of this process straight with
+   *  V8's optimizing compiler (sets the process-wide V8 flag --no-liftoff,
+   *  for every module the process runs, from then on). The first pass of
+   *  the guest's code runs at full speed; the first load and calls of a
+   *  fresh process compile more slowly. Default false (V8's tiers: baseline
+   *  first, hot code optimized a few seconds later). Under Deno it is an
+   *  error: run deno with --v8-flags=--no-liftoff instead. */
+  topTier?: boolean;
   /**
    * Host functions the guest may call, by name (non-empty, no NUL). Every
    * other name gets an error reply of type NoSuchHostFunction. An async

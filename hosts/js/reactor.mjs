@@ -20,6 +20,7 @@
 // reply, which only the async API waits for.
 
 import { setImmediate } from 'node:timers';
+import v8 from 'node:v8';
 import { readFile } from 'node:fs/promises';
 import { reactorOptions, defaultWasm } from './options.mjs';
 import { argsText } from './args-json.mjs';
@@ -49,6 +50,26 @@ const NO_INPUT = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Option topTier: from now on V8 compiles every wasm function of this
+ * process straight with its optimizing compiler (TurboFan), on first call,
+ * instead of its baseline compiler (Liftoff) first and TurboFan later for
+ * the functions that run hot. A process-wide V8 flag (--no-liftoff): it
+ * holds for every module this process runs, and cannot be undone for code
+ * already compiled. The guest runs at full speed from its first call; the
+ * first calls that reach new code (a fresh process's first load and
+ * register, ~1-1.5 s more on the build VM) are slower (README.md,
+ * "First calls and V8's tiers").
+ */
+function useTopTier() {
+  if (typeof globalThis.Deno !== 'undefined') {
+    // Deno's node:v8 setFlagsFromString does nothing: the flag must come
+    // from its command line, where we cannot see it.
+    throw new Error('Reactor: topTier needs Node; under Deno run with --v8-flags=--no-liftoff instead');
+  }
+  v8.setFlagsFromString('--no-liftoff');
+}
 
 async function compile(wasm) {
   if (wasm instanceof WebAssembly.Module) return wasm;
@@ -94,6 +115,9 @@ export class Reactor extends ReactorCalls {
   /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
     const reactor = new Reactor(null, options); // checks the options: a TypeError here
+    // Before the module is compiled or run: V8 reads the flag when it
+    // compiles a function, lazily, at its first call.
+    if (reactor.#options.topTier) useTopTier();
     const wasm = reactor.#options.wasm ?? defaultWasm();
     const compiled = wasm instanceof WebAssembly.Module;
     if (compiled) {
