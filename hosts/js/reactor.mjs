@@ -59,7 +59,7 @@ const decoder = new TextDecoder();
  * holds for every module this process runs, and cannot be undone for code
  * already compiled. The guest runs at full speed from its first call; the
  * first calls that reach new code (a fresh process's first load and
- * register, ~1-1.5 s more on the build VM) are slower (README.md,
+ * register, 1-3 s more on the build VM) are slower (README.md,
  * "First calls and V8's tiers").
  */
 function useTopTier() {
