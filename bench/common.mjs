@@ -83,3 +83,29 @@ export async function scale(counts, create, reserveKb = 3 * 1024 * 1024) {
   }
   return { points, stopped, seconds: (performance.now() - t0) / 1e3, keep };
 }
+
+/**
+ * The first kernel passes of a fresh instance: `load()` (timed) returns
+ * `run(name, size)` -> {seconds}; then every kernel of `names` in turn,
+ * `count` times. What a JIT does in an instance's first seconds shows in
+ * pass 1 against the later ones. One JSON-ready object.
+ */
+export async function kernelPasses(load, names, count, size) {
+  const t0 = performance.now();
+  const run = await load();
+  const loadMs = performance.now() - t0;
+  const passes = [];
+  for (let p = 0; p < count; p++) {
+    const seconds = {};
+    for (const name of names) seconds[name] = (await run(name, size)).seconds;
+    passes.push({ seconds, ended_s: (performance.now() - t0) / 1e3 });
+  }
+  return { load_ms: loadMs, passes };
+}
+
+/** Median and 90th percentile (nearest rank) of samples. */
+export function medianP90(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { median: at(0.5), p90: at(0.9), n: s.length };
+}

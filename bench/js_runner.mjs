@@ -16,6 +16,14 @@
 //       cold-api           Reactor.load({wasm: compiled module}) -> registerDef -> first applyDefRaw,
 //                          with a spare worker booted (Reactor.prestart, untimed)
 //       cold-inthread      Guest.create(compiled module) -> register_def -> first apply_def
+//       idle-api MS N / idle-api-sync MS N   N calls of the trivial def (applyDefRaw,
+//                          applyDefRawSync), each after MS ms of quiet (a timer): a
+//                          server answering now and then; µs per call, every sample
+//   node bench/js_runner.mjs passes WASM KERNELS_PY COUNT SIZE NAMES
+//     a fresh process: Reactor.load (compiling the module: timed), then COUNT
+//     passes over the kernels NAMES (comma-separated); one JSON line
+//     (common.mjs kernelPasses). Pass 1 is what a new instance runs at first.
+//     With a sixth argument `top`: Reactor.load's option topTier.
 //   node bench/js_runner.mjs first WASM
 //     a fresh process's first result through the Reactor API: read the file,
 //     compile the module, Reactor.load, registerDef, applyDefRaw; one JSON line
@@ -28,7 +36,7 @@ import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { Reactor } from '../hosts/js/reactor.mjs';
 import { Guest } from '../hosts/js/guest.mjs';
-import { ECHO_NAME, ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale } from './common.mjs';
+import { ECHO_NAME, ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale, kernelPasses } from './common.mjs';
 
 const QUIET = { stdout: 'ignore', stderr: 'ignore' };
 
@@ -83,6 +91,18 @@ async function coldApi(module) {
   if (text !== ECHO_RESULT) throw new Error(`unexpected result ${text}`);
   await r.close();
   return { ms: t3 - t0, phases: { load: t1 - t0, register: t2 - t1, apply: t3 - t2 } };
+}
+
+/** µs per call of `call()`, each after `ms` of quiet in the event loop (a timer). */
+async function idleCalls(ms, n, call) {
+  const us = [];
+  for (let i = 0; i < n; i++) {
+    await new Promise((resolve) => { setTimeout(resolve, ms); });
+    const t0 = performance.now();
+    expectOk(await call(), 'idle call');
+    us.push((performance.now() - t0) * 1e3);
+  }
+  return { us };
 }
 
 const faults = () => process.resourceUsage().minorPageFault;
@@ -169,10 +189,21 @@ async function main() {
         async (name, args) => expectOk(await reactor.applyDefRaw(`hostcall.${name}`, args), name)),
       'hostcall-inthread': (n) => hostCallCost(Number(n),
         (name, args) => expectOk(guest.call('apply_def', `hostcall.${name}`, args), name)),
+      'idle-api': (ms, n) => idleCalls(Number(ms), Number(n), () => reactor.applyDefRaw(ECHO_NAME, ECHO_ARGS)),
+      'idle-api-sync': (ms, n) => idleCalls(Number(ms), Number(n), () => reactor.applyDefRawSync(ECHO_NAME, ECHO_ARGS)),
       'cold-api': () => coldApi(module),
       'cold-inthread': () => coldInThread(module),
     });
     await reactor.close();
+  } else if (mode === 'passes') {
+    const [wasmPath, kernelsPath, count, size, names, tier] = rest;
+    const load = async () => {
+      const r = await Reactor.load({ wasm: wasmPath, ...QUIET, ...(tier === 'top' ? { topTier: true } : {}) });
+      expectOk(await r.call('register_module', 'kernels', readFileSync(kernelsPath, 'utf8')), 'register kernels');
+      return async (name, sz) => JSON.parse(expectOk(await r.applyDefRaw('kernels.run', JSON.stringify([name, sz])), name));
+    };
+    reply(await kernelPasses(load, names.split(','), Number(count), Number(size)));
+    process.exit(0); // the reactor's worker would keep the process: nothing else to wait for
   } else if (mode === 'first') {
     const t0 = performance.now();
     const bytes = readFileSync(rest[0]);

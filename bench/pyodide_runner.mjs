@@ -8,6 +8,9 @@
 //   node --expose-gc bench/pyodide_runner.mjs serve KERNELS_PY
 //     line protocol: `kernel NAME SIZE`, `warm N` (string in, string out
 //     through a PyProxy: json.loads, call, json.dumps), `quit`.
+//   node bench/pyodide_runner.mjs passes KERNELS_PY COUNT SIZE NAMES
+//     a fresh process: loadPyodide (timed), then COUNT passes over the
+//     kernels NAMES (comma-separated); one JSON line (common.mjs kernelPasses).
 //   node --expose-gc bench/pyodide_runner.mjs instances COUNTS
 //     loadPyodide repeatedly in one process; prints memory at each count.
 
@@ -16,7 +19,7 @@ import process from 'node:process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadPyodide } from 'pyodide';
-import { ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale } from './common.mjs';
+import { ECHO_CODE, ECHO_ARGS, ECHO_RESULT, serve, reply, scale, kernelPasses } from './common.mjs';
 
 const t0 = performance.now();
 export const indexURL = `${path.dirname(fileURLToPath(import.meta.resolve('pyodide')))}/`;
@@ -30,6 +33,13 @@ def _apply(args_text):
 
 async function load() {
   return loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
+}
+
+/** Imports bench/kernels.py into `py`: (name, size) -> the JSON text of kernels.run. */
+function withKernels(py, kernelsPath) {
+  py.FS.writeFile('/home/pyodide/kernels.py', readFileSync(kernelsPath, 'utf8'));
+  py.runPython(`import sys, json\nsys.path.insert(0, '/home/pyodide')\nimport kernels\n${APPLY_CODE}`);
+  return py.runPython('lambda name, size: json.dumps(kernels.run(name, size))');
 }
 
 async function main() {
@@ -47,12 +57,17 @@ async function main() {
       import_ms: tLoad - t0, load_ms: tLoaded - tLoad, first_result_ms: tResult - tLoad,
     })}\n`);
     if (text !== ECHO_RESULT) process.exitCode = 1;
+  } else if (mode === 'passes') {
+    const [kernelsPath, count, size, names] = rest;
+    const run = async () => {
+      const runKernel = withKernels(await load(), kernelsPath);
+      return (name, sz) => JSON.parse(runKernel(name, sz));
+    };
+    reply(await kernelPasses(run, names.split(','), Number(count), Number(size)));
   } else if (mode === 'serve') {
     const [kernelsPath] = rest;
     const py = await load();
-    py.FS.writeFile('/home/pyodide/kernels.py', readFileSync(kernelsPath, 'utf8'));
-    py.runPython(`import sys, json\nsys.path.insert(0, '/home/pyodide')\nimport kernels\n${APPLY_CODE}`);
-    const runKernel = py.runPython('lambda name, size: json.dumps(kernels.run(name, size))');
+    const runKernel = withKernels(py, kernelsPath);
     const apply = py.globals.get('_apply');
     reply({ ready: true, python: py.runPython('sys.version'), pyodide: py.version });
     await serve({
@@ -79,7 +94,7 @@ async function main() {
     const { points, stopped, seconds } = await scale(counts, create);
     reply({ points, stopped, seconds });
   } else {
-    throw new Error('usage: pyodide_runner.mjs script | serve KERNELS | instances COUNTS');
+    throw new Error('usage: pyodide_runner.mjs script | serve KERNELS | passes KERNELS COUNT SIZE NAMES | instances COUNTS');
   }
 }
 

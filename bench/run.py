@@ -12,6 +12,7 @@ Systems:
   js-api   the JavaScript host under Node, through its public Reactor API
            (the instance runs in a worker thread; each call is a message)
   js-inth  the same host's byte-level binding hosts/js/guest.mjs, in-thread
+  js-deno  the JavaScript host's Reactor API under Deno (node_modules/.bin/deno)
   cpython  native CPython 3.11.2 built from the same source (the yardstick)
   debian   Debian's /usr/bin/python3.11
   pyodide  Pyodide from npm (pinned in package.json), under Node, offline
@@ -50,11 +51,15 @@ BATCH_LINES = (
 )
 BATCH_LAST = '{"tag":"ok","value":"hello, world"}'
 
+# idle: {ms of quiet before a call: calls per round}; first_rounds: fresh
+# processes per system for the first kernel passes, first_passes passes each.
 FULL = dict(proc_rounds=9, cold_rounds=15, warm_rounds=9, warm_target_s=0.25,
             kernel_rounds=7, kernel_size=1.0, mem_reps=3, counts=[1, 2, 10, 50, 100],
-            pyodide_counts=[1, 2, 4])
+            pyodide_counts=[1, 2, 4], idle_rounds=3, idle={1: 20, 10: 10, 100: 5, 1000: 3},
+            first_rounds=3, first_passes=3)
 QUICK = dict(proc_rounds=3, cold_rounds=5, warm_rounds=3, warm_target_s=0.05,
-             kernel_rounds=3, kernel_size=0.2, mem_reps=1, counts=[1, 2, 10], pyodide_counts=[1, 2])
+             kernel_rounds=3, kernel_size=0.2, mem_reps=1, counts=[1, 2, 10], pyodide_counts=[1, 2],
+             idle_rounds=2, idle={1: 10, 10: 5, 100: 3, 1000: 1}, first_rounds=1, first_passes=3)
 
 T_START = time.perf_counter()
 
@@ -371,12 +376,15 @@ def kernel_rounds(cfg, servers):
             return None
 
     names = kernels.NAMES + kernels.EXTRA_NAMES
-    # warm-up: every kernel once on every system (JIT tiers, test data)
+    # warm-up: every kernel once on every system (JIT tiers, test data);
+    # its times are each runner's first pass (after its cold and warm parts)
+    first = {s: {} for s in servers}
     for k in names:
         for s in list(servers):
             r = ask(s, k)
             if r is not None:
                 checks[s][k] = r["check"]
+                first[s][k] = r["seconds"]
     log("kernels: warm-up done")
     times = {s: {k: [] for k in names} for s in servers}
     for rnd in range(cfg["kernel_rounds"]):
@@ -386,6 +394,7 @@ def kernel_rounds(cfg, servers):
                 if r is not None:
                     times[s][k].append(r["seconds"])
         log("kernels: round %d/%d" % (rnd + 1, cfg["kernel_rounds"]))
+    checks["_first"] = {s: v for s, v in first.items() if s in servers}
     return {s: v for s, v in times.items() if s in servers}, checks
 
 
@@ -413,6 +422,54 @@ def kernel_summary(times, checks, ref="cpython"):
                 prod *= x
             geo.append(prod ** (1.0 / len(logs)))
         out["geomean"][s] = stats(geo)
+    return out
+
+
+def idle_calls(cfg, jobs):
+    """jobs: {label: (server, cmd)}; cmd MS N answers {us: [...]}, N calls
+    each after MS ms of quiet. Rounds rotate the systems; per label and MS,
+    the stats over every call of every round."""
+    samples = {label: {ms: [] for ms in cfg["idle"]} for label in jobs}
+    jobs = dict(jobs)
+    for rnd in range(cfg["idle_rounds"]):
+        for ms, n in cfg["idle"].items():
+            for label in rotate(list(jobs), rnd):
+                srv, cmd = jobs[label]
+                try:
+                    samples[label][ms] += srv.ask("%s %d %d" % (cmd, ms, n))["us"]
+                except Exception as e:
+                    failed("idle calls", label, e)
+                    del jobs[label]
+        log("idle calls: round %d/%d" % (rnd + 1, cfg["idle_rounds"]))
+    return {label: {str(ms): dict(stats(xs), p90=quantile(sorted(xs), 0.9)) for ms, xs in per.items() if xs}
+            for label, per in samples.items() if label in jobs}
+
+
+def first_passes(cfg, argvs, env_for):
+    """Fresh processes (argvs: {label: argv} answering one kernelPasses
+    line), cfg first_rounds of each, interleaved: per label, the load time
+    and each pass's kernel times (stats over the processes)."""
+    runs = {label: [] for label in argvs}
+    for rnd in range(cfg["first_rounds"]):
+        for label in rotate(list(argvs), rnd):
+            try:
+                p = subprocess.run(argvs[label], capture_output=True, text=True, cwd=ROOT, env=env_for(label),
+                                   timeout=600)
+                if p.returncode != 0:
+                    raise RuntimeError("exit %d: %s" % (p.returncode, p.stderr[-1500:]))
+                runs[label].append(json.loads(last_line(p.stdout)))
+            except Exception as e:
+                failed("first passes", label, e)
+        log("first passes: round %d/%d" % (rnd + 1, cfg["first_rounds"]))
+    out = {}
+    for label, rs in runs.items():
+        if not rs:
+            continue
+        npass = min(len(r["passes"]) for r in rs)
+        out[label] = {"load_ms": stats([r["load_ms"] for r in rs]),
+                      "passes": [{k: stats([r["passes"][i]["seconds"][k] for r in rs]) for k in rs[0]["passes"][i]["seconds"]}
+                                 for i in range(npass)],
+                      "ended_s": [stats([r["passes"][i]["ended_s"] for r in rs]) for i in range(npass)]}
     return out
 
 
@@ -466,13 +523,13 @@ def main():
     ap.add_argument("--wasm-plain", default=os.path.join(ROOT, "build/python-reactor-plain.wasm"))
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", help="results JSON (default BUILD/bench/results.json)")
-    ap.add_argument("--only", help="comma-separated parts: sizes,process,cold,warm,kernels,memory")
+    ap.add_argument("--only", help="comma-separated parts: sizes,process,cold,warm,idle,kernels,first,memory")
     args = ap.parse_args()
     check_snapshot_list()
     for a in ("cpython", "wasm", "wasm_plain", "build"):
         setattr(args, a, os.path.abspath(getattr(args, a)))
     cfg = QUICK if args.quick else FULL
-    parts = set((args.only or "sizes,process,cold,warm,kernels,memory").split(","))
+    parts = set((args.only or "sizes,process,cold,warm,idle,kernels,first,memory").split(","))
     outdir = os.path.join(args.build, "bench")
     logdir = os.path.join(outdir, "logs")
     os.makedirs(logdir, exist_ok=True)
@@ -496,7 +553,12 @@ def main():
         skipped["pyodide"] = "not installed: node_modules/pyodide is missing (run npm ci)"
 
     deno = os.path.join(ROOT, "node_modules", ".bin", "deno")
-    deno_ffi_ok = os.path.exists(os.path.join(args.build, "libpyreactor.so")) and os.path.exists(deno)
+    deno_ok = os.path.exists(deno)
+    # The JS host under Deno: the same runner (bench/js_runner.mjs).
+    deno_js = [deno, "run", "--quiet", "--no-prompt", "--no-config", "--allow-all", "--v8-flags=--expose-gc"]
+    if not deno_ok:
+        skipped["js-deno"] = "not installed: node_modules/.bin/deno is missing (run npm ci)"
+    deno_ffi_ok = os.path.exists(os.path.join(args.build, "libpyreactor.so")) and deno_ok
     if not deno_ffi_ok:
         skipped["deno-ffi"] = "not built: build/libpyreactor.so or node_modules/.bin/deno is missing"
 
@@ -549,12 +611,14 @@ def main():
 
     servers = {}
     try:
-        if parts & {"cold", "warm", "kernels"}:
+        if parts & {"cold", "warm", "idle", "kernels"}:
             kpath = os.path.join(BENCH, "kernels.py")
             specs = []
             if native_ok:
                 specs.append(("native", [native_bench, "serve", kpath]))
             specs.append(("js", [node, "--expose-gc", os.path.join(BENCH, "js_runner.mjs"), "serve", args.wasm, kpath]))
+            if deno_ok:
+                specs.append(("js-deno", deno_js + [os.path.join(BENCH, "js_runner.mjs"), "serve", args.wasm, kpath]))
             if deno_ffi_ok:
                 # The Deno host on libpyreactor.so (hosts/deno/bench.ts, the same line protocol).
                 specs.append(("deno-ffi", [deno, "run", "--quiet", "--no-prompt", "--no-config", "--allow-ffi",
@@ -605,16 +669,37 @@ def main():
             results.setdefault("hostcall", {}).update(
                 warm_calls(cfg, jobs_of(spec), "JS host calls", rounds=max(3, cfg["warm_rounds"] // 2)))
 
+        if "idle" in parts:
+            spec = {"js-api": ("js", "idle-api"), "js-api-sync": ("js", "idle-api-sync"),
+                    "js-deno": ("js-deno", "idle-api"), "js-deno-sync": ("js-deno", "idle-api-sync")}
+            results["idle"] = idle_calls(cfg, jobs_of(spec))
+
         if "kernels" in parts:
             ksrv = {("js-api" if k == "js" else k): v for k, v in servers.items()}
             times, checks = kernel_rounds(cfg, ksrv)
+            warmup = checks.pop("_first")
             results["kernels"] = kernel_summary(times, checks)
+            results["kernels"]["warmup_seconds"] = warmup
             results["kernels"]["checks"] = checks.get("cpython")
             results["kernels"]["size"] = cfg["kernel_size"]
     finally:
         for srv in servers.values():
             srv.close()
         results["runner_maxrss_kb"] = {k: v.maxrss_kb for k, v in servers.items()}
+
+    if "first" in parts:
+        names = ",".join(kernels.NAMES)
+        size = str(cfg["kernel_size"])
+        passes = str(cfg["first_passes"])
+        jr = os.path.join(BENCH, "js_runner.mjs")
+        fresh = {"js-api": [node, jr, "passes", args.wasm, os.path.join(BENCH, "kernels.py"), passes, size, names],
+                 "js-top": [node, jr, "passes", args.wasm, os.path.join(BENCH, "kernels.py"), passes, size, names, "top"]}
+        if deno_ok:
+            fresh["js-deno"] = deno_js + [jr, "passes", args.wasm, os.path.join(BENCH, "kernels.py"), passes, size, names]
+        if pyodide_ok:
+            fresh["pyodide"] = [node, os.path.join(BENCH, "pyodide_runner.mjs"), "passes",
+                                os.path.join(BENCH, "kernels.py"), passes, size, names]
+        results["first"] = first_passes(cfg, fresh, env_for)
 
     if "memory" in parts:
         mem = {}

@@ -103,6 +103,17 @@ export const dataArea = (sab) => new Uint8Array(sab, HEADER_BYTES);
  *  0-15 µs a call more (README.md, "Performance"). */
 export const DEFAULT_SPIN_MICROS = 50;
 
+/** How long the caller polls for the answer to a call after a quiet spell
+ *  (its last wait was over a millisecond ago: main-end.mjs), as a
+ *  multiple of spinMicros: the wake-up and a call on cold caches take up
+ *  to a few hundred µs on a VM, and an answer that the poll misses costs
+ *  the caller's own wake-up on top (docs/performance.md, "Idle calls"). */
+export const IDLE_POLL_FACTOR = 10;
+
+/** Between two looks at the clock a poll takes well under a µs: a gap
+ *  longer than this (ms) means the thread was descheduled. */
+const DESCHEDULED_MS = 0.05;
+
 /**
  * Spin-then-sleep policy of one waiting side. Waking a thread blocked in
  * Atomics.wait costs a few µs of kernel work on each side, more than a short
@@ -118,8 +129,15 @@ export class SpinPolicy {
     this.backoff = 0;
   }
 
-  /** Polls TURN while it is `value` (if it is to); true when it changed. */
-  spin(ctl, value) {
+  /**
+   * Polls TURN while it is `value` (if it is to), for up to `ms` (default
+   * the policy's limit; longer for an answer known to come late but soon:
+   * Link.poll); true when it changed. A poll that ran out, or that finds
+   * its thread was descheduled meanwhile (the cores are oversubscribed:
+   * polling takes CPU from the side it waits for), stops and starts a
+   * backoff.
+   */
+  spin(ctl, value, ms = this.limit) {
     if (this.skip > 0) {
       this.skip--;
       return Atomics.load(ctl, TURN) !== value;
@@ -132,7 +150,8 @@ export class SpinPolicy {
         return true;
       }
     }
-    const end = performance.now() + this.limit;
+    let now = performance.now();
+    const end = now + ms;
     do {
       for (let i = 0; i < 32; i++) {
         if (Atomics.load(ctl, TURN) !== value) {
@@ -140,7 +159,10 @@ export class SpinPolicy {
           return true;
         }
       }
-    } while (performance.now() < end);
+      const last = now;
+      now = performance.now();
+      if (now - last > DESCHEDULED_MS) break;
+    } while (now < end);
     this.backoff = Math.min(64, this.backoff * 2 || 1);
     this.skip = this.backoff;
     return false;

@@ -110,8 +110,18 @@ export interface ReactorOptions {
   channelBytes?: number;
   /** How long a waiting side (the caller, and the worker between calls)
    *  polls for the other side's answer before it sleeps, in µs (finite, >= 0);
-   *  it backs off when polling does not pay. 0: never poll. Default 50. */
+   *  it backs off when polling does not pay. The first call after a quiet
+   *  spell (over 1 ms) polls up to ten times as long for its answer.
+   *  0: never poll. Default 50. */
   spinMicros?: number;
+  /** Node only: compile every wasm function of this process straight with
+   *  V8's optimizing compiler (sets the process-wide V8 flag --no-liftoff,
+   *  for every module the process runs, from then on). The first pass of
+   *  the guest's code runs at full speed; the first load and calls of a
+   *  fresh process compile more slowly. Default false (V8's tiers: baseline
+   *  first, hot code optimized a few seconds later). Under Deno it is an
+   *  error: run deno with --v8-flags=--no-liftoff instead. */
+  topTier?: boolean;
   /**
    * Host functions the guest may call, by name (non-empty, no NUL). Every
    * other name gets an error reply of type NoSuchHostFunction. An async

@@ -12,8 +12,12 @@
 import { toBytes, utf8Length } from './guest.mjs';
 import {
   TURN, KIND, LEN, MORE, TAG, NAME_LEN, TOTAL, WAKE, MAIN_SLEEPS, WORKER_SLEEPS, MAIN, WORKER, CLOSED,
-  REQUEST, ACK, RESULT, NEXT, OP_CODES, TAG_NAMES, CAPTURE_OUTPUT, cells, dataArea, SpinPolicy,
+  REQUEST, ACK, RESULT, NEXT, OP_CODES, TAG_NAMES, CAPTURE_OUTPUT, cells, dataArea, SpinPolicy, IDLE_POLL_FACTOR,
 } from './channel.mjs';
+
+/** A poll that begins this long (ms) after the previous one waits for the
+ *  first call after a quiet spell: see Link.poll. */
+const QUIET_MS = 1;
 
 /** A synchronous call that has to wait for a new worker gives up after this. */
 export const SYNC_START_LIMIT_MS = 60_000;
@@ -96,6 +100,8 @@ export class Link {
     this.worker = worker;
     this.owner = owner;
     this.spin = new SpinPolicy(spinMicros);
+    this.idlePollMs = (spinMicros * IDLE_POLL_FACTOR) / 1000;
+    this.polled = 0; // when poll() was last called
     this.ctl = cells(sab);
     this.data = dataArea(sab);
     this.capacity = this.data.length;
@@ -157,10 +163,27 @@ export class Link {
     if (Atomics.load(ctl, WORKER_SLEEPS) !== 0) Atomics.notify(ctl, TURN);
   }
 
+  /**
+   * Polls for the worker's answer before the caller sleeps: true when it
+   * came. After a quiet spell (the last poll began over QUIET_MS ago) it
+   * polls longer (idlePollMs): the answer comes late, after the worker's
+   * wake-up and a call on cold caches, and a poll that runs out before it
+   * adds the caller's own wake-up (and for the async API a trip through
+   * the event loop). Not after a mere wake-up of the worker in a run of
+   * calls: on a loaded machine the worker often sleeps between them, and
+   * a long poll there takes the CPU it needs.
+   */
+  poll() {
+    const now = performance.now();
+    const quiet = now - this.polled > QUIET_MS;
+    this.polled = now;
+    return this.spin.spin(this.ctl, WORKER, quiet ? this.idlePollMs : this.spin.limit);
+  }
+
   /** Blocks until it is this side's turn (or the link is given up). */
   waitSync() {
     const ctl = this.ctl;
-    if (this.spin.spin(ctl, WORKER)) return;
+    if (this.poll()) return;
     Atomics.store(ctl, MAIN_SLEEPS, 1);
     try {
       for (;;) {

@@ -216,7 +216,7 @@ const HOST_FUNCTIONS = { hostFunctions, hostFunctionsRaw: hostFunctions };
 
 const REACTOR = {
   wasm, preopens, env, stdin, stdout: output, stderr: output,
-  stackSizeMb, timeoutMs, memoryMb, channelBytes, spinMicros, ...HOST_FUNCTIONS,
+  stackSizeMb, timeoutMs, memoryMb, channelBytes, spinMicros, topTier: boolean, ...HOST_FUNCTIONS,
 };
 
 const PROCESS_REACTOR = {

@@ -20,12 +20,13 @@
 // reply, which only the async API waits for.
 
 import { setImmediate } from 'node:timers';
+import v8 from 'node:v8';
 import { readFile } from 'node:fs/promises';
 import { reactorOptions, defaultWasm } from './options.mjs';
 import { argsText } from './args-json.mjs';
 import { HostFunctions, HostCall } from './host-functions.mjs';
 import {
-  KIND, LEN, MORE, TAG, TOTAL, WORKER, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
+  KIND, LEN, MORE, TAG, TOTAL, READY, FATAL, REQUEST, RESULT, TRAP, OUTPUT, NEXT, RAW,
   INPUT, HOSTCALL, REPLY, TAG_NAMES, TRAP_TYPES, DEFAULT_CAPACITY, createBuffer, DEFAULT_SPIN_MICROS,
 } from './channel.mjs';
 import { PythonError, ReactorCalls, valueOfAnswer, requestFor } from './calls.mjs';
@@ -49,6 +50,26 @@ const NO_INPUT = new Uint8Array(0);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Option topTier: from now on V8 compiles every wasm function of this
+ * process straight with its optimizing compiler (TurboFan), on first call,
+ * instead of its baseline compiler (Liftoff) first and TurboFan later for
+ * the functions that run hot. A process-wide V8 flag (--no-liftoff): it
+ * holds for every module this process runs, and cannot be undone for code
+ * already compiled. The guest runs at full speed from its first call; the
+ * first calls that reach new code (a fresh process's first load and
+ * register, 1-3 s more on the build VM) are slower (README.md,
+ * "First calls and V8's tiers").
+ */
+function useTopTier() {
+  if (typeof globalThis.Deno !== 'undefined') {
+    // Deno's node:v8 setFlagsFromString does nothing: the flag must come
+    // from its command line, where we cannot see it.
+    throw new Error('Reactor: topTier needs Node; under Deno run with --v8-flags=--no-liftoff instead');
+  }
+  v8.setFlagsFromString('--no-liftoff');
+}
 
 async function compile(wasm) {
   if (wasm instanceof WebAssembly.Module) return wasm;
@@ -94,6 +115,9 @@ export class Reactor extends ReactorCalls {
   /** Compiles the module (once; every rebuild reuses it) and starts the worker. */
   static async load(options = {}) {
     const reactor = new Reactor(null, options); // checks the options: a TypeError here
+    // Before the module is compiled or run: V8 reads the flag when it
+    // compiles a function, lazily, at its first call.
+    if (reactor.#options.topTier) useTopTier();
     const wasm = reactor.#options.wasm ?? defaultWasm();
     const compiled = wasm instanceof WebAssembly.Module;
     if (compiled) {
@@ -338,7 +362,7 @@ export class Reactor extends ReactorCalls {
       if (link instanceof HostWait) {
         await this.#waitHost(link);
         streak = 0;
-      } else if (!link.spin.spin(link.ctl, WORKER)) {
+      } else if (!link.poll()) {
         await link.waitAsync();
         streak = 0;
       } else if (++streak % 16 === 0) {
@@ -637,7 +661,7 @@ export class Reactor extends ReactorCalls {
     if (!link) return this.#driveAsync(this.#run(request));
     this.#startTimer(link, request.op);
     if (link.writeRequest(request) !== null) return this.#driveAsync(this.#run(request));
-    if (!link.spin.spin(link.ctl, WORKER)) return this.#finishAsync(link, request);
+    if (!link.poll()) return this.#finishAsync(link, request);
     const result = link.quickResult();
     if (result) return this.#logged(link, request, result);
     return this.#driveAsync(this.#receive(link, request.capture)).then((r) => this.#logged(link, request, r));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import process from 'node:process';
 import { Reactor } from '../../hosts/js/reactor.mjs';
 import { ProcessReactor } from '../../hosts/js/process-reactor.mjs';
@@ -34,6 +35,7 @@ const BAD_REACTOR = [
   [{ channelBytes: 10 }, 'channelBytes', '10'],
   [{ spinMicros: -1 }, 'spinMicros', '-1'],
   [{ spinMicros: Infinity }, 'spinMicros', 'Infinity'],
+  [{ topTier: 1 }, 'topTier', '1'],
   [{ env: { A: 1 } }, 'env.A', '1'],
   [{ env: { 'A=B': 'x' } }, 'env', '"A=B"'],
   [{ env: { '': 'x' } }, 'env', '""'],
@@ -263,4 +265,25 @@ test('a memoryMb below what the module needs is not a TypeError here (the instan
     assert.match(error.message, /memoryMb 1/);
     return true;
   });
+});
+
+// topTier sets a process-wide V8 flag: under Node tried in a child process of its own.
+test('topTier: under Node the guest runs with it (V8 compiles straight with TurboFan); under Deno it is an error', async () => {
+  if (isDeno) {
+    await assert.rejects(Reactor.load({ topTier: true }), /topTier needs Node; under Deno run with --v8-flags=--no-liftoff/);
+    return;
+  }
+  const { spawnSync } = await import('node:child_process');
+  const reactor = new URL('../../hosts/js/reactor.mjs', import.meta.url).href;
+  const code = `import { Reactor } from ${JSON.stringify(reactor)};
+    const r = await Reactor.load({ topTier: true, stderr: 'ignore' });
+    console.log(JSON.stringify(await r.run('sum(range(10))')));
+    await r.close();`;
+  // A file, not -e: the worker would inherit -e's --input-type.
+  const dir = await mkdtemp(join(tmpdir(), 'toptier-'));
+  const file = join(dir, 'load.mjs');
+  await writeFile(file, code);
+  const child = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 120_000 });
+  await rm(dir, { recursive: true, force: true });
+  assert.equal(child.stdout.trim(), '45', child.stderr);
 });
