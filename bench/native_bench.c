@@ -21,6 +21,9 @@
 **                         guest's raw _reactor_host.call('nop', '[]') (no
 **                         JSON made or decoded in Python), minus the same
 **                         loop calling Python, per call
+**       idle MS N         N apply_def calls of the trivial def, each after
+**                         MS ms of quiet: {"us":[...]} (docs/performance.md,
+**                         "Idle calls")
 **       cold              pyreactor_open -> register_def -> first apply_def
 **                         of a new instance (then closed, untimed)
 **       reset             the same with pyreactor_reset of a used instance
@@ -227,6 +230,28 @@ static void host_calls(pyreactor *p, const char *with, const char *without, long
          (a - b) * 1e6 / (double)n, a * 1e6 / (double)n, b * 1e6 / (double)n);
 }
 
+
+/* `idle MS N`: N calls of the trivial def, each after MS ms of quiet (a
+** server between requests); the time of each, in us. */
+static void idle_calls(pyreactor *p, long ms, long n)
+{
+  if (ms < 0 || ms > 10000)
+    ms = 1;
+  if (n < 1 || n > 10000)
+    n = 1;
+  struct timespec quiet = {ms / 1000, (ms % 1000) * 1000000L};
+  printf("{\"us\":[");
+  for (long i = 0; i < n; i++) {
+    nanosleep(&quiet, NULL);
+    double t0 = now_ms();
+    pyreactor_apply_def(p, ECHO_NAME, ECHO_ARGS);
+    double t1 = now_ms();
+    check(p, pyreactor_last_code(p), "idle apply_def");
+    printf("%s%.3f", i ? "," : "", (t1 - t0) * 1e3);
+  }
+  printf("]}\n");
+}
+
 static void serve(const char *kernels_path)
 {
   char *source = read_file(kernels_path);
@@ -284,6 +309,8 @@ static void serve(const char *kernels_path)
       long n = strtol(arg1, NULL, 10);
       bool whole = strcmp(cmd, "hostcall") == 0;
       host_calls(p, whole ? "host" : "raw", whole ? "python" : "python2", n < 1 ? 1 : n);
+    } else if (strcmp(cmd, "idle") == 0) {
+      idle_calls(p, strtol(arg1, NULL, 10), strtol(arg2, NULL, 10));
     } else if (strcmp(cmd, "cold") == 0) {
       cold(-1);
     } else if (strcmp(cmd, "reset") == 0) {

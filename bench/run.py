@@ -670,7 +670,7 @@ def main():
                 warm_calls(cfg, jobs_of(spec), "JS host calls", rounds=max(3, cfg["warm_rounds"] // 2)))
 
         if "idle" in parts:
-            spec = {"js-api": ("js", "idle-api"), "js-api-sync": ("js", "idle-api-sync"),
+            spec = {"native": ("native", "idle"), "js-api": ("js", "idle-api"), "js-api-sync": ("js", "idle-api-sync"),
                     "js-deno": ("js-deno", "idle-api"), "js-deno-sync": ("js-deno", "idle-api-sync")}
             results["idle"] = idle_calls(cfg, jobs_of(spec))
 
