@@ -79,6 +79,13 @@ COMPUTE_HISTORY = [
     "| tried, no measurable gain, not kept | the load barrier of wasm2c's loads without the int-register "
     "constraint for floats, or dropped altogether; `wasm-opt -O3`; CPython built `-O3` for wasm (same speed, "
     "1.5% bigger); `-mllvm -inline-threshold=600` (+0.6 MB) |",
+    "| tried on 2026-12-08 (issue 17), not kept: ThinLTO of libpython for wasm32 (`-flto=thin`, LTO in "
+    "wasm-ld), then the same PGO compile | geometric mean 0.98× the current native host in one interleaved run "
+    "(3 rounds, load 7-10: fib 1.08×, nbody 0.92×, JSON 0.93×, strings 1.05×); the module grew to 11.0 MB and "
+    "4.19 MB gzipped, over the 4 MB target |",
+    "| tried on 2026-12-08, not kept: ThinLTO across the 10 units of the generated C (`clang -flto=thin`, "
+    "`ld.lld -r`), so that inlining crosses units | geometric mean 0.99× (5 rounds, loaded: JSON 0.87×, regex "
+    "1.11×, strings 1.12×) |",
     "",
     "Together, in the full `make bench` runs of that day: 1.51× before any of these, 1.35-1.45× after the "
     "first three, and the run above after all of them.",
