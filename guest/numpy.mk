@@ -47,5 +47,10 @@ numpy_PRELOAD := numpy,numpy.linalg,numpy.fft,numpy.random
 $(eval $(call guest_variant,numpy,$(NUMPY_VARIANT_DIR),$(NUMPY_WASM_PLAIN),$(NUMPY_WASM)))
 endif
 
-.PHONY: numpy
+.PHONY: numpy numpy-test
 numpy: $(NUMPY_WASM_PLAIN) $(NUMPY_WASM)
+
+# The variant machinery (probe) and the numpy module's tests (docs/numpy.md).
+numpy-test: numpy variant-probe node_modules/.package-lock.json
+	tests/variant/run.sh
+	tests/numpy/run.sh

@@ -189,6 +189,9 @@ def main():
         f'AR := {os.environ["AR"]}',
         f'NM := {os.environ["NM"]}',
         f'CYTHON := {os.environ["CYTHON"]}',
+        # __FILE__ (CPython's PyErr_BadInternalCall, say) relative to the
+        # numpy tree, not the builder's cache directory.
+        'PREFIX_MAP := -ffile-prefix-map=$(SRC)/=',
         '',
     ]
     objs, rules, modules = [], [], []
@@ -218,7 +221,7 @@ def main():
             comp = '$(CXX) $(CXXFLAGS)' if cxx else '$(CC) $(CFLAGS)'
             rules.append(f'$(OBJ)/{o}: $(SRC)/{s}{deps}\n'
                          f'\t@echo "  CC  {s}"\n'
-                         f'\t@{comp} {" ".join(defs)} {inc} $(PYINC) -c $< -o $@')
+                         f'\t@{comp} $(PREFIX_MAP) {" ".join(defs)} {inc} $(PYINC) -c $< -o $@')
     names_obj = '$(OBJ)/' + obj_name(LEGACY_NAMES_FROM)
     rules.append(f'$(OBJ)/legacy_names.h: {names_obj}\n'
                  f'\t@echo "  GEN  legacy_names.h"\n'

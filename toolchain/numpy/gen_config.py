@@ -281,12 +281,18 @@ def main():
                                  'WITH_CPU_BASELINE_CALL': '', 'WITH_CPU_DISPATCH_CALL': ''})
     write(os.path.join(core, 'src', 'common', 'npy_cpu_dispatch_config.h'), cpu)
 
+    # np.show_config() shows the compile commands; the sysroot lives in the
+    # builder's cache directory, which is no business of the module's bytes.
+    def shown(cmd):
+        return ', '.join(re.sub(r'^--sysroot=.*', '--sysroot=<cpython build>/sysroot', w)
+                         for w in shlex.split(cmd))
+
     conf = {
         'C_COMP': 'clang', 'C_COMP_LINKER_ID': 'ld.wasm', 'C_COMP_VERSION': cc_version,
-        'C_COMP_CMD_ARRAY': ', '.join(shlex.split(a.cc)), 'C_COMP_ARGS': ', '.join(shlex.split(a.cflags)),
+        'C_COMP_CMD_ARRAY': shown(a.cc), 'C_COMP_ARGS': ', '.join(shlex.split(a.cflags)),
         'C_COMP_LINK_ARGS': '',
         'CPP_COMP': 'clang', 'CPP_COMP_LINKER_ID': 'ld.wasm', 'CPP_COMP_VERSION': cc_version,
-        'CPP_COMP_CMD_ARRAY': ', '.join(shlex.split(a.cxx)), 'CPP_COMP_ARGS': ', '.join(shlex.split(a.cxxflags)),
+        'CPP_COMP_CMD_ARRAY': shown(a.cxx), 'CPP_COMP_ARGS': ', '.join(shlex.split(a.cxxflags)),
         'CPP_COMP_LINK_ARGS': '',
         'CYTHON_COMP': 'cython', 'CYTHON_COMP_LINKER_ID': 'cython',
         'CYTHON_COMP_VERSION': a.cython_version, 'CYTHON_COMP_CMD_ARRAY': 'cython',
