@@ -14,7 +14,7 @@ WASM := $(BUILD)/python-reactor.wasm
 WASM_PLAIN := $(BUILD)/python-reactor-plain.wasm
 
 .PHONY: all deps demo test clean distclean
-all: $(WASM) $(WASM_PLAIN) native python-host deno-host npm-pack
+all: $(WASM) $(WASM_PLAIN) native python-host deno-host npm-pack numpy native-numpy
 
 # ---------------------------------------------------------------- setup --
 # Debian packages (and deb-src entries), then the pinned npm packages.
@@ -67,11 +67,15 @@ include packaging/npm.mk
 include tests/soak/soak.mk
 
 # ---------------------------------------------------------------- demo --
-demo: $(WASM) native node_modules/.package-lock.json
+demo: $(WASM) native numpy native-numpy node_modules/.package-lock.json
 	node hosts/js/demo.mjs
 	@echo
 	@echo "--- the same guest, compiled to native code: build/pyreactor batch ---"
 	build/pyreactor --host-function "upper=tr a-z A-Z" batch < hosts/native/cli/demo.jsonl
+	@echo
+	@echo "--- numpy (docs/numpy.md): the numpy module in Node, then compiled: build/pyreactor-numpy ---"
+	node hosts/js/cli.mjs batch --wasm $(NUMPY_WASM) < hosts/native/cli/numpy-demo.jsonl
+	build/pyreactor-numpy batch < hosts/native/cli/numpy-demo.jsonl
 
 # ---------------------------------------------------------------- bench --
 # `make bench`: docs/performance.md and docs/performance.svg (bench/bench.mk).
@@ -84,7 +88,7 @@ include tests/fuzz/fuzz.mk
 
 # ---------------------------------------------------------------- tests --
 test: $(WASM) $(WASM_PLAIN) native native-test-bins native-asan soak-bin fuzz-bins node_modules/.package-lock.json \
-    python-host deno-host npm-pack
+    python-host deno-host npm-pack numpy native-numpy variant-probe
 	@tests/run-all.sh
 
 clean:

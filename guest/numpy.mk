@@ -15,14 +15,16 @@
 NUMPY_WASM := $(BUILD)/python-reactor-numpy.wasm
 NUMPY_WASM_PLAIN := $(BUILD)/python-reactor-numpy-plain.wasm
 NUMPY_VARIANT_DIR := $(BUILD)/variants/numpy
-NUMPY_GOALS := numpy numpy-test $(NUMPY_WASM) $(NUMPY_WASM_PLAIN)
+# The goals that need numpy (make with no goal means `all`, which builds it).
+NUMPY_GOALS := all demo test bench numpy numpy-test native-numpy $(NUMPY_WASM) $(NUMPY_WASM_PLAIN) \
+  $(BUILD)/pyreactor-numpy $(BUILD)/libpyreactor-numpy.a
 
 $(NUMPY_VARIANT_DIR)/numpy-dir.mk: $(wildcard toolchain/numpy/* toolchain/numpy/patches/*) $(BUILD)/cpython.mk
 	@mkdir -p $(@D)
 	@dir=$$(CPY=$(CPY) toolchain/numpy/build-numpy.sh) && test -f "$$dir/libnumpy.a" && \
 	  echo "NUMPY_DIR := $$dir" > $@.tmp && mv $@.tmp $@
 
-ifneq ($(filter $(NUMPY_GOALS),$(MAKECMDGOALS)),)
+ifneq ($(filter $(NUMPY_GOALS),$(or $(MAKECMDGOALS),all)),)
 # NUMPY_DIR=DIR on the command line: that build of numpy instead.
 ifndef NUMPY_DIR
 include $(NUMPY_VARIANT_DIR)/numpy-dir.mk
@@ -45,12 +47,16 @@ numpy_EXCLUDE := numpy/distutils numpy/f2py numpy/_pyinstaller
 numpy_PRELOAD := numpy,numpy.linalg,numpy.fft,numpy.random
 
 $(eval $(call guest_variant,numpy,$(NUMPY_VARIANT_DIR),$(NUMPY_WASM_PLAIN),$(NUMPY_WASM)))
+# ... and its native host, build/pyreactor-numpy and build/libpyreactor-numpy.a
+# (hosts/native/variant.mk, which declares it once native.mk is read).
+NATIVE_VARIANTS += numpy
+numpy_WASM := $(NUMPY_WASM)
 endif
 
 .PHONY: numpy numpy-test
 numpy: $(NUMPY_WASM_PLAIN) $(NUMPY_WASM)
 
 # The variant machinery (probe) and the numpy module's tests (docs/numpy.md).
-numpy-test: numpy variant-probe node_modules/.package-lock.json
+numpy-test: numpy native-numpy variant-probe node_modules/.package-lock.json
 	tests/variant/run.sh
 	tests/numpy/run.sh

@@ -23,7 +23,7 @@ $(VARIANT_OBJ): guest/variant/variant_module.c guest/variant/variant.h $(BUILD)/
 	$(WASI_CC) $(GUEST_CFLAGS) -Iguest/variant -c $< -o $@
 
 define guest_variant
-$(2)/variant_table.c: guest/variant/variant_table.py guest/_reactor_pack.py $$($(1)_MODULES) $$($(1)_DEPS) \
+$(2)/variant_table.c: guest/variant/variant_table.py guest/stdlib_freeze.py guest/_reactor_pack.py $$($(1)_MODULES) $$($(1)_DEPS) \
     $(BUILD)/cpython.mk
 	@mkdir -p $$(@D)
 	$(CPY)/native/python guest/variant/variant_table.py --name $(1) \

@@ -40,6 +40,10 @@ suite native-vectors     node tests/js/run-vectors.mjs --name native --vectors t
 suite native-hostile     node tests/js/run-vectors.mjs --name native-hostile --no-shared --vectors tests/hostile -- build/pyreactor batch --timeout-ms 20000 --memory-mb 512
 # Issue 15: real packages packed, through every host that takes a module.
 suite packages           tests/packages/run.sh
+# Issue 16: guest variants (the probe's extension modules under dotted
+# names) and the numpy module, in Node, Deno and the native host.
+suite variant            tests/variant/run.sh
+suite numpy              tests/numpy/run.sh
 suite native-vectors-api build/native-tests/test_vectors_api ../shared/vectors tests/vectors ../shared/vectors/v2/sandbox.jsonl ../shared/vectors/v2/run.jsonl ../shared/vectors/v2/awaitables.jsonl ../shared/vectors/v2/host.jsonl
 suite native-api         build/native-tests/test_api
 suite native-calls       build/native-tests/test_calls

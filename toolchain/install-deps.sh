@@ -22,6 +22,10 @@ PACKAGES=(
   # (docs/packages.md), with what they need
   python3-dateutil python3-six python3-yaml python3-jinja2 python3-markupsafe
   python3-jsonschema python3-tz
+  # the numpy module's vectors are computed by Debian's numpy
+  # (tests/numpy/make_vectors.py); numpy's own tests run in the guest under
+  # Debian's pytest and hypothesis (tests/numpy/suite)
+  python3-numpy python3-pytest python3-hypothesis
 )
 
 SUDO=""

@@ -24,6 +24,8 @@ import tempfile
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from stdlib_freeze import c_string_lines  # noqa: E402  the stdlib's blob is written the same way
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 C_NAME = re.compile(r"^[A-Za-z_]\w*$")
 
@@ -84,21 +86,6 @@ def build_pack(dirs, excluded):
         except packer.PackError as exc:
             raise SystemExit("variant pack: %s" % exc)
     return base64.b64decode(text), packer._stats
-
-
-def c_string_lines(data, width=100):
-    out, line = [], []
-    for b in data:
-        if 32 <= b < 127 and b not in (34, 92, 63):  # printable, not " \ ?
-            line.append(chr(b))
-        else:
-            line.append("\\%03o" % b)
-        if len(line) >= width:
-            out.append('"' + "".join(line) + '"')
-            line = []
-    if line:
-        out.append('"' + "".join(line) + '"')
-    return out
 
 
 def write_c(out, name, modules, preload, pack):

@@ -11,7 +11,8 @@
 # process links one of them. Both archives export the same pyreactor_*
 # names, so a program links one or the other, never both.
 #
-# $(eval $(call native_variant,NAME,WASM)) declares one; NATIVE_VARIANT_PGO
+# A makefile read before this one adds NAME to NATIVE_VARIANTS and sets
+# NAME_WASM (guest/numpy.mk does); NATIVE_VARIANT_PGO
 # (default 0) trains a profile for it as for the default module, which
 # costs a second compile of the whole module plus the training run.
 # Included by the top-level Makefile after hosts/native/native.mk.
@@ -72,3 +73,5 @@ $(BUILD)/pyreactor-$(1): $$(NATIVE_$(1)_DIR)/cli/pyreactor_cli.o $$(NATIVE_$(1)_
 .PHONY: native-$(1)
 native-$(1): $(BUILD)/libpyreactor-$(1).a $(BUILD)/pyreactor-$(1)
 endef
+
+$(foreach v,$(NATIVE_VARIANTS),$(eval $(call native_variant,$(v),$($(v)_WASM))))
