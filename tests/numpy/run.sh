@@ -8,25 +8,12 @@
 # Needs `make numpy`. Prints its counts; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-passed=0 failed=0
 wasm=build/python-reactor-numpy.wasm plain=build/python-reactor-numpy-plain.wasm
 for f in "$wasm" "$plain"; do
   [ -f "$f" ] || { echo "missing $f: run make numpy"; echo "0 passed, 1 failed"; exit 1; }
 done
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL numpy: $*" >&2; }
-vectors() { # NAME VECTOR-ARGS... -- COMMAND...
-  local name=$1 out
-  shift
-  out=$(node tests/js/run-vectors.mjs --name "$name" "$@" 2>&1)
-  local rc=$?
-  echo "$out" | tail -8
-  local p f
-  read -r p f < <(echo "$out" | grep -oE '[0-9]+ passed, [0-9]+ failed' | tail -1 | awk '{print $1, $3}')
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-1}))
-  if [ "$rc" -ne 0 ] && [ "${f:-1}" -eq 0 ]; then failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/vector-counts.sh
+source tests/vector-counts.sh
 deno=(node_modules/.bin/deno run --no-prompt --v8-flags=--stack-size=7680
       --allow-read=hosts/js,build/python-reactor.wasm,"$wasm")
 vectors numpy-node --no-shared --vectors tests/numpy/numpy.jsonl --vectors tests/numpy/snapshot.jsonl \
