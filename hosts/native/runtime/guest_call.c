@@ -71,10 +71,15 @@ static _Thread_local uintptr_t tls_calls;
 ** way down and faults here rather than skipping past. */
 #define GUARD_SIZE ((size_t)1 << 20)
 
-int guest_stack_init(guest_stack *st, size_t size)
+size_t guest_host_page(void)
 {
   long page = sysconf(_SC_PAGESIZE);
-  size_t p = page > 0 ? (size_t)page : 4096;
+  return page > 0 ? (size_t)page : 4096;
+}
+
+int guest_stack_init(guest_stack *st, size_t size)
+{
+  size_t p = guest_host_page();
   if (size == 0)
     size = GUEST_STACK_DEFAULT;
   size = (size + p - 1) / p * p;

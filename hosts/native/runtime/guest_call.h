@@ -56,6 +56,9 @@ typedef struct guest_stack {
 #define GUEST_STACK_DEFAULT ((size_t)64 << 20)
 
 /* Reserves a stack of `size` usable bytes (0 = default). 0 or -1. */
+/* The host's page size (sysconf; 4096 if it will not say). */
+size_t guest_host_page(void);
+
 int guest_stack_init(guest_stack *st, size_t size);
 /* Gives committed pages back to the system (after a deep call). */
 void guest_stack_release(guest_stack *st);

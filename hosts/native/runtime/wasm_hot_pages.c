@@ -21,6 +21,8 @@
 */
 #include "wasm_hot_pages.h"
 
+#include "guest_call.h"
+
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -36,10 +38,16 @@ enum { HOT_UNLEARNED, HOT_LEARNING, HOT_READY };
 #define PM_PRESENT (1ull << 63)
 #define PM_FILE_OR_SHARED (1ull << 61)
 
-static uint64_t host_page_size(void)
+/* Written since mapped: present, and no longer the file's (shared) page. */
+static int is_private(uint64_t entry)
 {
-  long page = sysconf(_SC_PAGESIZE);
-  return page > 0 ? (uint64_t)page : 4096;
+  return (entry & PM_PRESENT) && !(entry & PM_FILE_OR_SHARED);
+}
+
+/* Atomic loads take no const object in C11. */
+static int state_of(const wasm_hot_pages *hp)
+{
+  return atomic_load(&((wasm_hot_pages *)hp)->state);
 }
 
 /* The pagemap entries of [base, base + n pages): into e, 0 on success. */
@@ -65,10 +73,9 @@ static void keep_runs(wasm_hot_pages *hp, const uint64_t *e, size_t n)
 {
   size_t pages = 0, runs = 0;
   for (size_t i = 0; i < n; i++) {
-    int hot = (e[i] & PM_PRESENT) && !(e[i] & PM_FILE_OR_SHARED);
-    if (hot) {
+    if (is_private(e[i])) {
       pages++;
-      runs += i == 0 || !((e[i - 1] & PM_PRESENT) && !(e[i - 1] & PM_FILE_OR_SHARED));
+      runs += i == 0 || !is_private(e[i - 1]);
     }
   }
   if (pages == 0 || pages > HOT_PAGES_MAX)
@@ -78,7 +85,7 @@ static void keep_runs(wasm_hot_pages *hp, const uint64_t *e, size_t n)
     return;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    if (!((e[i] & PM_PRESENT) && !(e[i] & PM_FILE_OR_SHARED)))
+    if (!is_private(e[i]))
       continue;
     if (k > 0 && r[k - 2] + r[k - 1] == i) {
       r[k - 1]++;
@@ -97,7 +104,7 @@ void wasm_hot_pages_learn(wasm_hot_pages *hp, const uint8_t *base, uint64_t size
   int expect = HOT_UNLEARNED;
   if (!atomic_compare_exchange_strong(&hp->state, &expect, HOT_LEARNING))
     return;
-  uint64_t page = host_page_size();
+  uint64_t page = (uint64_t)guest_host_page();
   size_t n = (size_t)(size / page);
   /* A wasm32 memory is at most 4 GiB: n fits in the runs' uint32_t. */
   uint64_t *e = n > 0 && (uintptr_t)base % page == 0 ? malloc(n * sizeof *e) : NULL;
@@ -110,9 +117,9 @@ void wasm_hot_pages_learn(wasm_hot_pages *hp, const uint8_t *base, uint64_t size
 void wasm_hot_pages_populate(const wasm_hot_pages *hp, uint8_t *base, uint64_t size)
 {
 #ifdef MADV_POPULATE_WRITE
-  if (atomic_load(&((wasm_hot_pages *)hp)->state) != HOT_READY)
+  if (state_of(hp) != HOT_READY)
     return;
-  uint64_t page = host_page_size(), pages = size / page;
+  uint64_t page = (uint64_t)guest_host_page(), pages = size / page;
   for (size_t i = 0; i < hp->n_runs; i++) {
     uint64_t first = hp->runs[2 * i], count = hp->runs[2 * i + 1];
     if (first >= pages)
@@ -130,7 +137,7 @@ void wasm_hot_pages_populate(const wasm_hot_pages *hp, uint8_t *base, uint64_t s
 
 int wasm_hot_pages_ready(const wasm_hot_pages *hp)
 {
-  return atomic_load(&((wasm_hot_pages *)hp)->state) == HOT_READY;
+  return state_of(hp) == HOT_READY;
 }
 
 size_t wasm_hot_pages_count(const wasm_hot_pages *hp)

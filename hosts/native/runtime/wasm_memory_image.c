@@ -59,15 +59,9 @@ static int disabled; /* pyreactor_testing_image(0): take the copy path */
 static wasm_hot_pages image_hot;
 static _Thread_local int mapped_here;
 
-static uint64_t host_page(void)
-{
-  long page = sysconf(_SC_PAGESIZE);
-  return page > 0 ? (uint64_t)page : 4096;
-}
-
 int wasm_image_span(const struct pyreactor_rt_segment *segments, size_t n, uint64_t *from, uint64_t *to)
 {
-  uint64_t lo = UINT64_MAX, hi = 0, page = host_page();
+  uint64_t lo = UINT64_MAX, hi = 0, page = guest_host_page();
   for (size_t i = 0; i < n; i++) {
     const struct pyreactor_rt_segment *s = &segments[i];
     if (s->size == 0)
@@ -185,7 +179,7 @@ void pyreactor_rt_prefault(wasm_rt_memory_t *memory, uint64_t start, uint64_t le
 {
   if (start > memory->size || len > memory->size - start || len == 0)
     return;
-  uintptr_t page = (uintptr_t)host_page();
+  uintptr_t page = (uintptr_t)guest_host_page();
   uintptr_t from = (uintptr_t)(memory->data + start) & ~(page - 1);
   uintptr_t to = (uintptr_t)(memory->data + start + len);
 #ifdef MADV_POPULATE_WRITE
